@@ -1,0 +1,61 @@
+// Span: the descriptor of a run of slices. One descriptor exists per slice (in a side array,
+// never inside user memory); the one of a span's first slice describes the span.
+//
+// A span is Free (in the span heap), a Slab (blocks of one size class, owned by one heap) or
+// Large (one block). Invariants:
+//  - Slab: `used` counts blocks handed out, including ones waiting in `thread_free`;
+//    blocks are `start + i*block_size`, i < capacity <= reserved_blocks.
+//  - Only the owner heap touches `free`, `local_free`, `used`, `capacity`; other threads only
+//    push onto `thread_free` (lock-free) and read `heap`.
+//  - `heap` == nullptr for Large spans and for abandoned slabs, so frees of them take the
+//    slow path.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace ray {
+
+struct Heap;
+
+struct Block {
+  Block *next;
+};
+
+enum class SpanKind : uint8_t { Unused = 0, Free, Slab, Large };
+
+enum SpanFlags : uint8_t {
+  kSpanArray = 1 << 0,    // slab/large span belongs to the array face
+  kSpanZeroed = 1 << 1,   // Large: its pages were fresh (read as zero) when handed out
+  kSpanHuge = 1 << 2,     // transparent huge pages were requested
+  kSpanGuarded = 1 << 3,  // debug: last page is a guard page
+  kSpanInLru = 1 << 4,    // Free: in the span heap's purge list
+};
+
+struct alignas(128) Span {
+  // -- hot: heap fast paths --
+  Block *free;        // ready to hand out (owner only)
+  Block *local_free;  // freed by the owner, merged into `free` on the slow path
+  std::atomic<uint32_t> used;  // owner writes; stats readers load relaxed
+  uint32_t capacity;           // blocks built into free lists so far
+  uint32_t block_size;
+  uint32_t reserved_blocks;  // blocks that fit in the slab
+  uint64_t block_inverse;    // ceil(2^42 / block_size): division-free interior check
+  uintptr_t start;           // address of the first byte
+  std::atomic<Heap *> heap;  // owner heap, or nullptr
+  std::atomic<uintptr_t> thread_free;  // blocks freed by other threads (a stack)
+  // -- cold --
+  Span *next, *prev;          // heap bin queue, or span-heap free list
+  Span *lru_next, *lru_prev;  // span heap: dirty free spans, oldest first
+  uint32_t slice_count;
+  SpanKind kind;
+  uint8_t size_class;
+  uint8_t flags;
+  std::atomic<uint8_t> in_full;  // slab is in its heap's full list (remote frees notify)
+  size_t large_size;             // Large: bytes handed out (page rounded)
+  Heap *owner;                   // heap whose span source it came from (for its release)
+  uint64_t freed_at_ms;          // Free: when it became free (purge delay)
+};
+static_assert(sizeof(Span) == 128);
+
+}  // namespace ray

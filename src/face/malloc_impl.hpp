@@ -1,0 +1,96 @@
+// The malloc family on top of the heap. Header-only so that both the ray_-prefixed entry points
+// and the malloc override (a separate file) inline the engine fast paths: an overriding
+// `malloc` is no slower than `ray_malloc`.
+#pragma once
+#include <errno.h>
+#include <string.h>
+
+#include "arena/span_heap.hpp"
+#include "heap/heap.hpp"
+#include "support/error.hpp"
+
+namespace ray {
+
+RAY_INLINE void *api_malloc(size_t n) { return heap_malloc(n); }
+
+RAY_INLINE void api_free(void *p) { heap_free(p); }
+
+inline void *api_calloc(size_t count, size_t size) {
+  size_t n;
+  if (RAY_UNLIKELY(__builtin_mul_overflow(count, size, &n))) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (n > kSlabMax) {
+    Heap *h = thread_heap();
+    if (!h) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    return heap_alloc_large(h, n, kMinAlign, true);
+  }
+  void *p = heap_malloc(n);
+  if (RAY_LIKELY(p != nullptr)) memset(p, 0, n);
+  return p;
+}
+
+inline void *api_realloc(void *p, size_t n) {
+  if (p == nullptr) return heap_malloc(n);
+  if (n == 0) {  // glibc semantics: frees p and returns NULL
+    heap_free(p);
+    return nullptr;
+  }
+  return heap_realloc(p, n);
+}
+
+inline void *api_reallocarray(void *p, size_t count, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(count, size, &n)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return api_realloc(p, n);
+}
+
+// NULL + EINVAL for a non-power-of-two alignment.
+inline void *api_aligned(size_t align, size_t n) {
+  if (!is_pow2(align)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  if (align > kMaxAlign) {
+    errno = ENOMEM;  // valid but more than the reservation can promise
+    return nullptr;
+  }
+  if (align <= kMinAlign) return heap_malloc(n);
+  return heap_malloc_aligned(tls_heap, n, align);
+}
+
+inline int api_posix_memalign(void **out, size_t align, size_t n) {
+  if (!is_pow2(align) || align % sizeof(void *) != 0) return EINVAL;
+  int saved = errno;
+  void *p = api_aligned(align, n);
+  if (!p) {
+    int err = errno == EINVAL ? EINVAL : ENOMEM;
+    errno = saved;
+    return err;
+  }
+  *out = p;
+  return 0;
+}
+
+inline void *api_pvalloc(size_t n) {
+  if (n > ~size_t(0) - kPage) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return api_aligned(kPage, n == 0 ? kPage : align_up(n, kPage));
+}
+
+inline int api_malloc_trim(size_t) {
+  size_t before = span_heap_committed();
+  span_purge(true);
+  return span_heap_committed() < before ? 1 : 0;
+}
+
+}  // namespace ray

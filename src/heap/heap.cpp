@@ -1,0 +1,252 @@
+// Heap slow paths: finding a slab with free blocks, full-slab bookkeeping, retiring empty
+// slabs, and frees that are not the owner's fast path. The design note is in heap.hpp.
+#include "heap/heap.hpp"
+
+#include <errno.h>
+
+#include "arena/span_heap.hpp"
+#include "heap/abandon.hpp"
+#include "slab/slab.hpp"
+#include "support/error.hpp"
+
+namespace ray {
+
+Span g_empty_span;  // free == nullptr forever: every direct slot of an empty heap lands here
+
+static Span *global_acquire(void *, size_t slices, size_t align, bool *zeroed) {
+  return span_alloc(slices, align, zeroed);
+}
+static void global_release(void *, Span *s) { span_free(s, false); }
+const SpanSource kGlobalSource = {global_acquire, global_release, nullptr};
+
+// ---- queues ----
+static void queue_remove(SpanQueue &q, Span *s) {
+  (s->prev ? s->prev->next : q.head) = s->next;
+  (s->next ? s->next->prev : q.tail) = s->prev;
+  s->next = s->prev = nullptr;
+}
+static void queue_push_front(SpanQueue &q, Span *s) {
+  s->prev = nullptr;
+  s->next = q.head;
+  (q.head ? q.head->prev : q.tail) = s;
+  q.head = s;
+}
+static void queue_push_back(SpanQueue &q, Span *s) {
+  s->next = nullptr;
+  s->prev = q.tail;
+  (q.tail ? q.tail->next : q.head) = s;
+  q.tail = s;
+}
+
+// Keep direct[] pointing at the front slab of class c.
+static void update_direct(Heap *h, unsigned c) {
+  if (class_size(c) > kDirectMax) return;
+  Span *front = h->bins[c].head ? h->bins[c].head : &g_empty_span;
+  size_t lo = c == 1 ? 0 : class_size(c - 1) / 16 + 1;
+  size_t hi = class_size(c) / 16;
+  for (size_t i = lo; i <= hi; i++) h->direct[i] = front;
+}
+
+void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *src) {
+  for (auto &d : h->direct) d = &g_empty_span;
+  for (auto &b : h->bins) b = SpanQueue{};
+  h->full = SpanQueue{};
+  h->remote_hint.store(false, std::memory_order_relaxed);
+  h->kind = kind;
+  h->purpose = purpose;
+  h->source = src;
+  h->lock = nullptr;
+  h->arena = nullptr;
+  h->slow_calls = 0;
+  h->n_malloc = h->n_free = h->n_remote_free = h->n_large = 0;
+}
+
+// Pop a block of a slab known to have one.
+static RAY_INLINE void *pop_block(Span *s) {
+  Block *b = s->free;
+  s->free = b->next;
+  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  return b;
+}
+
+static void move_to_full(Heap *h, Span *s) {
+  unsigned c = s->size_class;
+  bool was_front = h->bins[c].head == s;
+  queue_remove(h->bins[c], s);
+  queue_push_back(h->full, s);
+  s->in_full.store(1, std::memory_order_seq_cst);
+  // A remote free may have raced with the flag: make sure the rescue pass looks.
+  if (s->thread_free.load(std::memory_order_seq_cst) != 0)
+    h->remote_hint.store(true, std::memory_order_relaxed);
+  if (was_front) update_direct(h, c);
+}
+
+static void move_from_full(Heap *h, Span *s) {
+  queue_remove(h->full, s);
+  s->in_full.store(0, std::memory_order_relaxed);
+  unsigned c = s->size_class;
+  queue_push_back(h->bins[c], s);
+  if (h->bins[c].head == s) update_direct(h, c);
+}
+
+// Full slabs that other threads freed into go back to their bins.
+static void rescue_full(Heap *h) {
+  for (Span *s = h->full.head; s;) {
+    Span *next = s->next;
+    if (s->thread_free.load(std::memory_order_acquire) != 0) move_from_full(h, s);
+    s = next;
+  }
+}
+
+// A slab nobody uses goes back to the source, unless it is its class's only slab (keeping
+// one avoids handing a slab back and forth when a program cycles around one boundary).
+static void retire(Heap *h, Span *s) {
+  unsigned c = s->size_class;
+  SpanQueue &q = h->bins[c];
+  if (q.head == s && s->next == nullptr) return;
+  bool was_front = q.head == s;
+  queue_remove(q, s);
+  if (was_front) update_direct(h, c);
+  s->heap.store(nullptr, std::memory_order_relaxed);
+  h->source->release(h->source->ctx, s);
+}
+
+static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
+  for (int pass = 0; pass < 2; pass++) {
+    for (Span *s = h->bins[c].head; s;) {
+      Span *next = s->next;
+      slab_collect(s);
+      if (!s->free) slab_extend(s);
+      if (s->free) {
+        if (h->bins[c].head != s) {
+          queue_remove(h->bins[c], s);
+          queue_push_front(h->bins[c], s);
+          update_direct(h, c);
+        }
+        return pop_block(s);
+      }
+      move_to_full(h, s);
+      s = next;
+    }
+    if (!h->remote_hint.exchange(false, std::memory_order_acquire)) break;
+    rescue_full(h);
+  }
+  if (Span *s = reclaim_abandoned(h, c)) return pop_block(s);
+  Span *s = h->source->acquire(h->source->ctx, slab_slices(c), kSliceSize, nullptr);
+  if (!s) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  slab_init(s, c, h);
+  slab_extend(s);
+  queue_push_front(h->bins[c], s);
+  update_direct(h, c);
+  return pop_block(s);
+}
+
+void *heap_alloc_class(Heap *h, unsigned c) {
+  Span *s = h->bins[c].head;
+  if (RAY_LIKELY(s && s->free)) return pop_block(s);
+  return alloc_class_slow(h, c);
+}
+
+// Put a slab that abandon/reclaim handed over into this heap's lists.
+void heap_adopt(Heap *h, Span *s) {
+  slab_collect(s);
+  if (s->used.load(std::memory_order_relaxed) == 0) {
+    s->heap.store(nullptr, std::memory_order_relaxed);
+    h->source->release(h->source->ctx, s);
+    return;
+  }
+  s->in_full.store(0, std::memory_order_relaxed);
+  queue_push_back(h->bins[s->size_class], s);
+  if (h->bins[s->size_class].head == s) update_direct(h, s->size_class);
+}
+
+void *heap_malloc_slow(Heap *h, size_t n) {
+  if (h->kind == HeapKind::Empty) {
+    h = thread_heap();
+    if (!h) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+  }
+  if (n <= kSlabMax) return heap_alloc_class(h, size_class_of(n));
+  return heap_alloc_large(h, n, kMinAlign, false);
+}
+
+void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
+  if (h->kind == HeapKind::Empty) {
+    h = thread_heap();
+    if (!h) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+  }
+  if (align <= kMinAlign) return n <= kSlabMax ? heap_alloc_class(h, size_class_of(n))
+                                               : heap_alloc_large(h, n, kMinAlign, false);
+  if (align > kMaxAlign) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  // A class whose size is a multiple of `align` yields `align`-aligned blocks (size_class.hpp).
+  if (align <= kSlabMax && n <= kSlabMax && align_up(n, align) <= kSlabMax)
+    return heap_alloc_class(h, size_class_of(n == 0 ? align : align_up(n, align)));
+  return heap_alloc_large(h, n, align, false);
+}
+
+// The owner frees into one of its slabs that is full, or whose last block just came back.
+void free_local_slow(Heap *h, Span *s, Block *b) {
+  if (b) {
+    b->next = s->local_free;
+    s->local_free = b;
+    s->used.store(s->used.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+#ifdef RAY_STATS
+    h->n_free++;
+#endif
+  }
+  if (s->in_full.load(std::memory_order_relaxed)) move_from_full(h, s);
+  if (s->used.load(std::memory_order_relaxed) == 0) retire(h, s);
+}
+
+static void free_slab_block(Span *s, void *p) {
+  Block *b = static_cast<Block *>(p);
+  Heap *owner = s->heap.load(std::memory_order_acquire);
+  Heap *me = tls_heap;
+  if (owner != nullptr &&
+      (owner == me || (me->kind == HeapKind::Thread && owner == me + 1))) {
+    free_local_slow(owner, s, b);
+  } else if (owner != nullptr && owner->kind == HeapKind::Arena) {
+    // Arena heaps are shared under their lock (or used by one thread at a time).
+    if (owner->lock) owner->lock->lock();
+    free_local_slow(owner, s, b);
+    if (owner->lock) owner->lock->unlock();
+  } else {
+#ifdef RAY_STATS
+    if (me->kind != HeapKind::Empty) me->n_remote_free++;
+#endif
+    slab_remote_free(s, b);
+  }
+}
+
+void free_slow(void *p) {
+  if (p == nullptr) return;
+  if (!in_reservation(p)) {
+    report_error(EINVAL, "free: pointer was not allocated by rayalloc", p);
+    return;
+  }
+  Span *s = span_of(p);
+  if (s->kind == SpanKind::Slab) {
+    if (!slab_block_start(s, p)) {
+      report_error(EINVAL, "free: pointer into the middle of a block", p);
+      return;
+    }
+    free_slab_block(s, p);
+  } else if (s->kind == SpanKind::Large && uintptr_t(p) == s->start) {
+    large_free(s);
+  } else {
+    report_error(EINVAL, "free: pointer is not an allocated block (invalid or double free)", p);
+  }
+}
+
+}  // namespace ray

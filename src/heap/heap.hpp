@@ -1,0 +1,138 @@
+// heap: where allocations are served. A thread owns two heaps (one for malloc, one for the
+// array face, so the faces never share slabs); each user arena owns one heap behind a lock.
+//
+// Owns: per size class, a queue of slabs with free blocks (front = current) and a list of full
+// slabs; the direct table (size/16 -> current slab) that makes the malloc fast path one lookup.
+//
+// Invariants:
+//  - direct[i] always points to a slab (or the static empty slab) of the class that serves
+//    sizes (i-1)*16+1 .. i*16, and is that class's bin front.
+//  - A slab is in exactly one of: its class bin, the full list (in_full = 1), the abandoned
+//    list (heap = nullptr), or freed back to its span source.
+//  - Fast paths take no lock and do no atomic read-modify-write; frees from other threads are
+//    pushed onto the slab's thread_free stack and collected by the owner on its slow path.
+#pragma once
+#include <atomic>
+#include <cstring>
+
+#include "arena/reservation.hpp"
+#include "slab/size_class.hpp"
+#include "support/lock.hpp"
+
+namespace ray {
+
+constexpr unsigned kDirectSlots = kDirectMax / 16 + 1;
+
+// Where a heap gets slices from. The default source is the global span heap; user arenas
+// interpose their limit, callbacks and bookkeeping.
+struct SpanSource {
+  Span *(*acquire)(void *ctx, size_t slices, size_t align, bool *zeroed);
+  void (*release)(void *ctx, Span *s);
+  void *ctx;
+};
+extern const SpanSource kGlobalSource;
+
+struct SpanQueue {
+  Span *head = nullptr, *tail = nullptr;
+};
+
+enum class HeapKind : uint8_t { Empty, Thread, Arena };
+enum HeapPurpose : uint8_t { kPurposeMalloc = 0, kPurposeArray = 1 };
+
+struct Heap {
+  Span *direct[kDirectSlots];
+  SpanQueue bins[kNumClasses];
+  SpanQueue full;
+  std::atomic<bool> remote_hint;  // a full slab received a remote free
+  HeapKind kind;
+  HeapPurpose purpose;
+  bool zero_spans;                // arena/array use: spans handed out read as zero? (unused)
+  const SpanSource *source;
+  SpinLock *lock;                 // arenas shared between threads; nullptr otherwise
+  void *arena;                    // the ray_arena that owns this heap, if any
+  uint32_t slow_calls;
+  // Operation counters: maintained only in the statistics variant (RAY_STATS).
+  size_t n_malloc, n_free, n_remote_free, n_large;
+
+  Heap() = default;
+  // The empty heap: constant-initialised so the TLS pointer is valid before any set-up.
+  constexpr explicit Heap(Span *empty)
+      : direct{}, remote_hint(false), kind(HeapKind::Empty), purpose(kPurposeMalloc),
+        zero_spans(false), source(nullptr), lock(nullptr), arena(nullptr), slow_calls(0),
+        n_malloc(0), n_free(0), n_remote_free(0), n_large(0) {
+    for (auto &d : direct) d = empty;
+  }
+};
+
+// The calling thread's malloc heap; its array heap is the next one. Starts as the empty heap,
+// whose direct table leads every call to the slow path, which sets the thread up.
+extern __thread Heap *tls_heap;
+extern Span g_empty_span;
+
+// ---- slow paths (out of line) ----
+void *heap_malloc_slow(Heap *h, size_t n);
+void *heap_alloc_class(Heap *h, unsigned c);        // a block of class c (any heap)
+void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero);
+void *heap_malloc_aligned(Heap *h, size_t n, size_t align);
+void free_slow(void *p);
+void free_local_slow(Heap *h, Span *s, Block *b);  // owner frees into a full/retiring slab
+Heap *thread_heap();                                // the caller's heaps, set up if needed
+void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *src);
+void heap_destroy_all_spans(Heap *h);
+void heap_adopt(Heap *h, Span *s);  // take over an abandoned slab
+void large_free(Span *s);  // arenas: return every span to the source
+bool engine_ready();
+bool engine_init();
+
+// ---- block validation ----
+// Is `p` the start of a block of slab `s`? One multiply, no division.
+RAY_INLINE bool slab_block_start(const Span *s, const void *p) {
+  uintptr_t off = uintptr_t(p) - s->start;
+  uint64_t idx = (off * s->block_inverse) >> 42;
+  return idx * s->block_size == off && idx < s->reserved_blocks;
+}
+
+// ---- fast paths ----
+RAY_INLINE void *heap_malloc(size_t n) {
+  Heap *h = tls_heap;
+  if (RAY_LIKELY(n <= kDirectMax)) {
+    Span *s = h->direct[(n + 15) >> 4];
+    Block *b = s->free;
+    if (RAY_LIKELY(b != nullptr)) {
+      s->free = b->next;
+      s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+#ifdef RAY_STATS
+      h->n_malloc++;
+#endif
+      return b;
+    }
+  }
+  return heap_malloc_slow(h, n);
+}
+
+RAY_INLINE void heap_free(void *p) {
+  if (RAY_UNLIKELY(!in_reservation(p))) return free_slow(p);  // NULL or foreign
+  Span *s = span_of(p);
+  Heap *h = tls_heap;
+  if (RAY_LIKELY(s->heap.load(std::memory_order_relaxed) == h && slab_block_start(s, p) &&
+                 s->in_full.load(std::memory_order_relaxed) == 0)) {
+    Block *b = static_cast<Block *>(p);
+    b->next = s->local_free;
+    s->local_free = b;
+    uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
+    s->used.store(used, std::memory_order_relaxed);
+#ifdef RAY_STATS
+    h->n_free++;
+#endif
+    if (RAY_UNLIKELY(used == 0)) free_local_slow(h, s, nullptr);
+    return;
+  }
+  free_slow(p);
+}
+
+// Usable size of a block rayalloc handed out (0 for NULL; reports foreign pointers).
+size_t block_usable_size(const void *p);
+// realloc semantics on engine blocks (p != NULL, n != 0).
+void *heap_realloc(void *p, size_t n);
+
+}  // namespace ray
