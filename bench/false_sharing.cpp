@@ -34,7 +34,7 @@ void worker(int t, char *given, uint64_t *out) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  objects_per_thread = bench::scaled(300000, bench::scale(argc, argv));
+  objects_per_thread = bench::scaled(600000, bench::scale(argc, argv));
   char *given[kThreads] = {};
 #ifdef PASSIVE
   // Pick neighbours on one 64-byte line, so the result does not hang on where the heap starts.

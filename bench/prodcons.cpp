@@ -60,8 +60,8 @@ void consume(Queue *q, uint64_t *out) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  long n = bench::scaled(10000000, bench::scale(argc, argv));
-  constexpr int kPairs = 2;
+  long n = bench::scaled(20000000, bench::scale(argc, argv));
+  constexpr int kPairs = 1;
   std::vector<Queue *> queues;
   uint64_t sums[kPairs] = {};
   std::vector<std::thread> threads;

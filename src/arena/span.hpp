@@ -37,7 +37,8 @@ struct alignas(128) Span {
   Block *free;        // ready to hand out (owner only)
   Block *local_free;  // freed by the owner, merged into `free` on the slow path
   std::atomic<uint32_t> used;  // owner writes; stats readers load relaxed
-  uint32_t capacity;           // blocks built into free lists so far
+  uint32_t capacity;  // Slab: blocks built into free lists so far.
+                      // Large: slices committed (always a prefix of the span).
   uint32_t block_size;
   uint32_t reserved_blocks;  // blocks that fit in the slab
   uint64_t block_inverse;    // ceil(2^42 / block_size): division-free interior check

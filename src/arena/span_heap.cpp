@@ -159,7 +159,7 @@ void reset_descriptor(Span *s, size_t n) {
 
 void span_heap_configure(const SpanHeapConfig &cfg) { g_cfg = cfg; }
 
-Span *span_alloc(size_t n, size_t align, bool *zeroed) {
+Span *span_alloc(size_t n, size_t align, bool commit, bool *zeroed) {
   size_t align_slices = align > kSliceSize ? align >> kSliceShift : 1;
   if (n == 0 || n > g_res.slice_total) {
     errno = ENOMEM;
@@ -184,20 +184,26 @@ Span *span_alloc(size_t n, size_t align, bool *zeroed) {
     g_top = first + n;
   }
   size_t was_committed = count_committed(first, n);
-  if (!commit_range(first, n)) {
+  if (!commit) {
+    // Reserved only: whatever was still committed here goes back now, so the span starts
+    // with an empty committed prefix.
+    decommit_range(first, n);
+  } else if (!commit_range(first, n)) {
     insert_free(first, n, was_committed != 0, os::now_ms());
     return nullptr;
   }
-  g_in_use.fetch_add(n << kSliceShift, std::memory_order_relaxed);
-  if (zeroed) *zeroed = was_committed == 0;
+  if (commit) g_in_use.fetch_add(n << kSliceShift, std::memory_order_relaxed);
+  if (zeroed) *zeroed = !commit || was_committed == 0;
   Span *s = &g_res.spans[first];
   reset_descriptor(s, n);
+  s->capacity = commit ? uint32_t(n) : 0;
   return s;
 }
 
-static void free_locked(Span *s, bool decommit_now, uint64_t now) {
+// `in_use_slices`: how many of its slices were counted in use (committed).
+static void free_locked(Span *s, size_t in_use_slices, bool decommit_now, uint64_t now) {
   size_t first = span_index(s), n = s->slice_count;
-  g_in_use.fetch_sub(n << kSliceShift, std::memory_order_relaxed);
+  g_in_use.fetch_sub(in_use_slices << kSliceShift, std::memory_order_relaxed);
   bool dirty = true;
   if (first > 1) {
     Span *left = span_at_slice(first - 1);
@@ -232,21 +238,23 @@ static void unmap_by_kind(Span *s) {
 
 void span_free(Span *s, bool decommit_now) {
   uint64_t now = os::now_ms();
+  size_t used = span_committed_slices(s);
   LockGuard guard(g_lock);
   unmap_by_kind(s);
-  free_locked(s, decommit_now, now);
+  free_locked(s, used, decommit_now, now);
   purge_locked(false, now);
 }
 
 void span_free_moved(Span *s) {
   uint64_t now = os::now_ms();
+  size_t used = span_committed_slices(s);
   LockGuard guard(g_lock);
   size_t first = span_index(s), n = s->slice_count;
   size_t c = count_committed(first, n);
   for (size_t i = first; i < first + n; i++) set_bit(i, false);
   g_committed.fetch_sub(c << kSliceShift, std::memory_order_relaxed);
   unmap_by_kind(s);
-  free_locked(s, false, now);
+  free_locked(s, used, false, now);
 }
 
 bool span_try_extend(Span *s, size_t n, bool *tail_zeroed) {
@@ -277,6 +285,7 @@ bool span_try_extend(Span *s, size_t n, bool *tail_zeroed) {
   for (size_t i = at; i < at + need; i++) g_res.spans[i].kind = SpanKind::Unused;
   if (have > 1) g_res.map[at - 1] = 0;  // the old last slice is interior now
   s->slice_count = uint32_t(n);
+  s->capacity = uint32_t(n);
   if (tail_zeroed) *tail_zeroed = was == 0;
   return true;
 }
@@ -290,8 +299,28 @@ void span_shrink(Span *s, size_t n) {
   if (g_res.map[first + have - 1] == first) g_res.map[first + have - 1] = 0;
   reset_descriptor(tail, have - n);
   s->slice_count = uint32_t(n);
-  free_locked(tail, false, now);
+  s->capacity = uint32_t(n);
+  free_locked(tail, have - n, false, now);
   purge_locked(false, now);
+}
+
+bool span_set_committed(Span *s, size_t k, bool *zeroed) {
+  size_t first = span_index(s), have = s->capacity;
+  if (k > s->slice_count) return false;
+  if (zeroed) *zeroed = true;
+  if (k == have) return true;
+  LockGuard guard(g_lock);
+  if (k > have) {
+    size_t was = count_committed(first + have, k - have);
+    if (!commit_range(first + have, k - have)) return false;
+    if (zeroed) *zeroed = was == 0;
+    g_in_use.fetch_add((k - have) << kSliceShift, std::memory_order_relaxed);
+  } else {
+    decommit_range(first + k, have - k);
+    g_in_use.fetch_sub((have - k) << kSliceShift, std::memory_order_relaxed);
+  }
+  s->capacity = uint32_t(k);
+  return true;
 }
 
 void span_purge(bool all) {

@@ -18,19 +18,27 @@ struct SpanHeapConfig {
 };
 void span_heap_configure(const SpanHeapConfig &cfg);
 
-// A committed span of `slices` slices whose start is aligned to `align` (a power of two).
-// `zeroed` (optional) reports whether every page was fresh. Returns nullptr when the reservation
-// is exhausted or the OS refuses to commit. The descriptor's kind is left to the caller.
-Span *span_alloc(size_t slices, size_t align, bool *zeroed);
+// A span of `slices` slices whose start is aligned to `align` (a power of two), committed
+// (`commit`) or only reserved (then its `capacity` is 0 committed slices). `zeroed` (optional)
+// reports whether every page was fresh. Returns nullptr (errno ENOMEM) when the reservation is
+// exhausted or the OS refuses to commit. The descriptor's kind is left to the caller.
+Span *span_alloc(size_t slices, size_t align, bool commit, bool *zeroed);
 // Return a span. `decommit_now` gives its pages back at once (arenas, trim).
 void span_free(Span *s, bool decommit_now);
 // The pages of `s` were moved away (mremap) and it reads as zero: free it as uncommitted.
 void span_free_moved(Span *s);
-// Grow `s` in place to `slices` by taking the free slices right after it. `tail_zeroed` tells
-// whether the added part reads as zero. The caller re-maps the span.
+// Grow a fully committed `s` in place to `slices` by taking the free slices right after it.
+// `tail_zeroed` tells whether the added part reads as zero. The caller re-maps the span.
 bool span_try_extend(Span *s, size_t slices, bool *tail_zeroed);
-// Give back the slices of `s` beyond `slices` (> 0). The caller re-maps the span.
+// Give back the slices of a fully committed `s` beyond `slices` (> 0). The caller re-maps it.
 void span_shrink(Span *s, size_t slices);
+// Large spans: make exactly the first `slices` slices committed (grows or shrinks the committed
+// prefix; shrinking decommits at once). `zeroed` tells whether newly committed pages are fresh.
+bool span_set_committed(Span *s, size_t slices, bool *zeroed);
+// Slices of a handed-out span that are committed.
+inline size_t span_committed_slices(const Span *s) {
+  return s->kind == SpanKind::Slab ? s->slice_count : s->capacity;
+}
 // Decommit free spans: all of them, or only those past the delay / over the cache limit.
 void span_purge(bool all);
 

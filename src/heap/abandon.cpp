@@ -18,7 +18,7 @@ static void abandon_queue(Heap *h, SpanQueue &q) {
     s->in_full.store(0, std::memory_order_relaxed);
     if (s->used.load(std::memory_order_relaxed) == 0) {
       s->heap.store(nullptr, std::memory_order_relaxed);
-      h->source->release(h->source->ctx, s);
+      h->source->release(h->source->ctx, s, false);
     } else {
       s->heap.store(nullptr, std::memory_order_release);
       LockGuard g(g_lock);

@@ -13,11 +13,22 @@ namespace ray {
 
 Span g_empty_span;  // free == nullptr forever: every direct slot of an empty heap lands here
 
-static Span *global_acquire(void *, size_t slices, size_t align, bool *zeroed) {
-  return span_alloc(slices, align, zeroed);
+static Span *global_acquire(void *, size_t slices, size_t align, bool commit, bool *zeroed) {
+  return span_alloc(slices, align, commit, zeroed);
 }
-static void global_release(void *, Span *s) { span_free(s, false); }
-const SpanSource kGlobalSource = {global_acquire, global_release, nullptr};
+static void global_release(void *, Span *s, bool moved) {
+  if (moved) span_free_moved(s);
+  else span_free(s, false);
+}
+static bool global_extend(void *, Span *s, size_t slices, bool *tail_zeroed) {
+  return span_try_extend(s, slices, tail_zeroed);
+}
+static void global_shrink(void *, Span *s, size_t slices) { span_shrink(s, slices); }
+static bool global_set_committed(void *, Span *s, size_t slices, bool *zeroed) {
+  return span_set_committed(s, slices, zeroed);
+}
+const SpanSource kGlobalSource = {global_acquire, global_release, global_extend,
+                                  global_shrink,  global_set_committed, nullptr};
 
 // ---- queues ----
 static void queue_remove(SpanQueue &q, Span *s) {
@@ -40,7 +51,7 @@ static void queue_push_back(SpanQueue &q, Span *s) {
 
 // Keep direct[] pointing at the front slab of class c.
 static void update_direct(Heap *h, unsigned c) {
-  if (class_size(c) > kDirectMax) return;
+  if (c == 0 || class_size(c) > kDirectMax) return;  // class 0: custom-size (pool) slabs
   Span *front = h->bins[c].head ? h->bins[c].head : &g_empty_span;
   size_t lo = c == 1 ? 0 : class_size(c - 1) / 16 + 1;
   size_t hi = class_size(c) / 16;
@@ -108,7 +119,7 @@ static void retire(Heap *h, Span *s) {
   queue_remove(q, s);
   if (was_front) update_direct(h, c);
   s->heap.store(nullptr, std::memory_order_relaxed);
-  h->source->release(h->source->ctx, s);
+  h->source->release(h->source->ctx, s, false);
 }
 
 static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
@@ -132,7 +143,7 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
     rescue_full(h);
   }
   if (Span *s = reclaim_abandoned(h, c)) return pop_block(s);
-  Span *s = h->source->acquire(h->source->ctx, slab_slices(c), kSliceSize, nullptr);
+  Span *s = h->source->acquire(h->source->ctx, slab_slices(c), kSliceSize, true, nullptr);
   if (!s) {
     errno = ENOMEM;
     return nullptr;
@@ -155,7 +166,7 @@ void heap_adopt(Heap *h, Span *s) {
   slab_collect(s);
   if (s->used.load(std::memory_order_relaxed) == 0) {
     s->heap.store(nullptr, std::memory_order_relaxed);
-    h->source->release(h->source->ctx, s);
+    h->source->release(h->source->ctx, s, false);
     return;
   }
   s->in_full.store(0, std::memory_order_relaxed);
@@ -229,6 +240,14 @@ static void free_slab_block(Span *s, void *p) {
   }
 }
 
+void free_block(void *p) {
+  Span *s = span_of(p);
+  if (s->kind == SpanKind::Slab) free_slab_block(s, p);
+  else large_free(s);
+}
+
+ArrayHooks g_array_hooks;
+
 void free_slow(void *p) {
   if (p == nullptr) return;
   if (!in_reservation(p)) {
@@ -236,14 +255,14 @@ void free_slow(void *p) {
     return;
   }
   Span *s = span_of(p);
-  if (s->kind == SpanKind::Slab) {
-    if (!slab_block_start(s, p)) {
-      report_error(EINVAL, "free: pointer into the middle of a block", p);
-      return;
-    }
+  if (s->kind == SpanKind::Slab && slab_block_start(s, p)) {
     free_slab_block(s, p);
   } else if (s->kind == SpanKind::Large && uintptr_t(p) == s->start) {
     large_free(s);
+  } else if ((s->flags & kSpanArray) && g_array_hooks.free && g_array_hooks.free(p)) {
+    // an array's data pointer (its header precedes it)
+  } else if (s->kind == SpanKind::Slab) {
+    report_error(EINVAL, "free: pointer into the middle of a block", p);
   } else {
     report_error(EINVAL, "free: pointer is not an allocated block (invalid or double free)", p);
   }

@@ -23,11 +23,15 @@ namespace ray {
 
 constexpr unsigned kDirectSlots = kDirectMax / 16 + 1;
 
-// Where a heap gets slices from. The default source is the global span heap; user arenas
-// interpose their limit, callbacks and bookkeeping.
+// Where a heap gets slices from. The default source is the global span heap (span_heap.hpp
+// documents each operation); user arenas interpose their limit, callbacks and bookkeeping.
 struct SpanSource {
-  Span *(*acquire)(void *ctx, size_t slices, size_t align, bool *zeroed);
-  void (*release)(void *ctx, Span *s);
+  Span *(*acquire)(void *ctx, size_t slices, size_t align, bool commit, bool *zeroed);
+  // `pages_moved`: the span's pages were moved away by mremap; it reads as zero now.
+  void (*release)(void *ctx, Span *s, bool pages_moved);
+  bool (*extend)(void *ctx, Span *s, size_t slices, bool *tail_zeroed);
+  void (*shrink)(void *ctx, Span *s, size_t slices);
+  bool (*set_committed)(void *ctx, Span *s, size_t slices, bool *zeroed);
   void *ctx;
 };
 extern const SpanSource kGlobalSource;
@@ -80,7 +84,14 @@ Heap *thread_heap();                                // the caller's heaps, set u
 void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *src);
 void heap_destroy_all_spans(Heap *h);
 void heap_adopt(Heap *h, Span *s);  // take over an abandoned slab
-void large_free(Span *s);  // arenas: return every span to the source
+void large_free(Span *s);
+// Allocate n bytes from `h`, taking its lock if it has one.
+void *heap_alloc_in(Heap *h, size_t n);
+// Large blocks: resize in place (shrink, or extend into the following free slices).
+bool large_resize_in_place(Span *s, size_t n);
+// Large blocks: move to a new span of n bytes (+ headroom), by mremap when big enough, else by
+// copying; frees the old span. Returns the new address or nullptr (old block intact).
+void *large_move(Span *s, size_t n, size_t headroom_bytes);  // arenas: return every span to the source
 bool engine_ready();
 bool engine_init();
 
@@ -129,6 +140,17 @@ RAY_INLINE void heap_free(void *p) {
   }
   free_slow(p);
 }
+
+// Free a block known to be valid (its start), from any thread; no checks.
+void free_block(void *p);
+
+// The array face registers these so free()/ray_usable_size() accept array pointers, which sit
+// a header past their block's start. Each returns false/0 if `p` is not an array.
+struct ArrayHooks {
+  bool (*free)(void *p);
+  size_t (*usable_size)(const void *p);
+};
+extern ArrayHooks g_array_hooks;
 
 // Usable size of a block rayalloc handed out (0 for NULL; reports foreign pointers).
 size_t block_usable_size(const void *p);

@@ -1,10 +1,10 @@
 // Large blocks (> kSlabMax): one span each, page-granular. realloc grows them in place by
-// taking the free slices that follow, or moves their pages with mremap, never copying bytes
-// above kRemapMin.
+// taking the free slices that follow, or moves their pages with mremap; bytes are copied only
+// below kRemapMin. Every span operation goes through the owning heap's SpanSource, so blocks
+// of user arenas obey the arena's limit and callbacks.
 #include <errno.h>
 #include <string.h>
 
-#include "arena/span_heap.hpp"
 #include "heap/heap.hpp"
 #include "os/os.hpp"
 #include "support/error.hpp"
@@ -14,8 +14,6 @@ namespace ray {
 
 constexpr size_t kRemapMin = 256 * 1024;
 
-static Heap *source_heap(Span *s) { return s->owner; }
-
 void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero) {
   if (n > g_res.size || align > kMaxAlign) {
     errno = ENOMEM;
@@ -24,7 +22,7 @@ void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero) {
   size_t bytes = align_up(n == 0 ? 1 : n, kPage);
   bool zeroed = false;
   Span *s = h->source->acquire(h->source->ctx, slices_for(bytes),
-                               align > kSliceSize ? align : kSliceSize, &zeroed);
+                               align > kSliceSize ? align : kSliceSize, true, &zeroed);
   if (!s) {
     errno = ENOMEM;
     return nullptr;
@@ -34,6 +32,7 @@ void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero) {
   s->owner = h;
   s->block_size = 0;
   s->flags = zeroed ? kSpanZeroed : 0;
+  if (h->purpose == kPurposeArray) s->flags |= kSpanArray;
   if (g_options.huge_pages && bytes >= (size_t(2) << 20)) {
     os::advise_huge(reinterpret_cast<void *>(s->start), size_t(s->slice_count) << kSliceShift,
                     true);
@@ -49,12 +48,8 @@ void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero) {
 }
 
 void large_free(Span *s) {
-  Heap *o = source_heap(s);
-  if (o && o->kind == HeapKind::Arena) {
-    o->source->release(o->source->ctx, s);
-    return;
-  }
-  span_free(s, false);
+  const SpanSource *src = s->owner ? s->owner->source : &kGlobalSource;
+  src->release(src->ctx, s, false);
 }
 
 size_t block_usable_size(const void *p) {
@@ -66,64 +61,84 @@ size_t block_usable_size(const void *p) {
   Span *s = span_of(p);
   if (s->kind == SpanKind::Slab && slab_block_start(s, p)) return s->block_size;
   if (s->kind == SpanKind::Large && uintptr_t(p) == s->start) return s->large_size;
+  if ((s->flags & kSpanArray) && g_array_hooks.usable_size) {
+    if (size_t n = g_array_hooks.usable_size(p)) return n;
+  }
   report_error(EINVAL, "usable_size: pointer is not an allocated block", p);
   return 0;
 }
 
-// Allocate from the same kind of heap the block came from (its arena, or this thread).
-static void *alloc_like(Span *s, size_t n) {
+// The heap a block's replacement comes from: its arena's (locked by the caller), or this
+// thread's heap of the same purpose.
+static Heap *heap_like(Span *s) {
   Heap *o = s->owner;
-  if (o && o->kind == HeapKind::Arena) {
-    if (o->lock) o->lock->lock();
-    void *q = n <= kSlabMax ? heap_alloc_class(o, size_class_of(n)) : heap_alloc_large(o, n, 0, false);
-    if (o->lock) o->lock->unlock();
-    return q;
-  }
+  if (o && o->kind == HeapKind::Arena) return o;
   Heap *h = thread_heap();
-  if (!h) return nullptr;
-  if (o && o->purpose == kPurposeArray) h = h + 1;
-  return n <= kSlabMax ? heap_alloc_class(h, size_class_of(n)) : heap_alloc_large(h, n, 0, false);
+  if (h && o && o->purpose == kPurposeArray) h = h + 1;
+  return h;
 }
 
-static void *large_realloc(Span *s, void *p, size_t n) {
+void *heap_alloc_in(Heap *h, size_t n) {
+  if (h->lock) h->lock->lock();
+  void *q = n <= kSlabMax ? heap_alloc_class(h, size_class_of(n)) : heap_alloc_large(h, n, 0, false);
+  if (h->lock) h->lock->unlock();
+  return q;
+}
+
+bool large_resize_in_place(Span *s, size_t n) {
+  const SpanSource *src = s->owner->source;
   size_t bytes = align_up(n, kPage);
   size_t want = slices_for(bytes);
-  bool arena_owned = s->owner && s->owner->kind == HeapKind::Arena;
-  if (n > kSlabMax / 2 && want <= s->slice_count) {
-    if (!arena_owned && want < s->slice_count / 2) {
-      span_shrink(s, want);
+  if (want <= s->slice_count) {
+    if (want < s->slice_count / 2) {
+      src->shrink(src->ctx, s, want);
       map_span(s, false);
     }
     s->large_size = bytes;
-    return p;
+    return true;
   }
-  if (n > kSlabMax && !arena_owned && span_try_extend(s, want, nullptr)) {
-    map_span(s, false);
-    s->large_size = bytes;
-    return p;
-  }
+  if (!src->extend(src->ctx, s, want, nullptr)) return false;
+  map_span(s, false);
+  s->large_size = bytes;
+  return true;
+}
+
+void *large_move(Span *s, size_t n, size_t headroom_bytes) {
+  Heap *h = heap_like(s);
+  if (!h) return nullptr;
+  size_t bytes = align_up(n, kPage);
   size_t old = s->large_size;
-  if (n > kSlabMax && !arena_owned && old >= kRemapMin) {
-    // Leave headroom so a block grown in small steps moves O(log n) times, not O(n).
-    size_t grown = bytes + bytes / 2;
-    Heap *h = thread_heap();
-    void *q = h ? heap_alloc_large(h, grown, 0, false) : nullptr;
-    if (!q) q = h ? heap_alloc_large(h, bytes, 0, false) : nullptr;
-    if (!q) return nullptr;
-    Span *t = span_of(q);
-    t->large_size = bytes;
-    size_t move = size_t(s->slice_count) << kSliceShift;
-    if (os::move_pages(p, q, move)) {
-      span_free_moved(s);
-      return q;
-    }
-    memcpy(q, p, old);
-    large_free(s);
+  void *p = reinterpret_cast<void *>(s->start);
+  void *q = nullptr;
+  if (h->lock) h->lock->lock();
+  if (headroom_bytes) q = heap_alloc_large(h, bytes + headroom_bytes, 0, false);
+  if (!q) q = heap_alloc_large(h, bytes, 0, false);
+  if (h->lock) h->lock->unlock();
+  if (!q) return nullptr;
+  Span *t = span_of(q);
+  t->large_size = bytes;
+  t->flags |= s->flags & (kSpanArray | kSpanHuge);
+  if (old >= kRemapMin &&
+      os::move_pages(p, q, size_t(s->capacity) << kSliceShift)) {
+    s->owner->source->release(s->owner->source->ctx, s, true);
     return q;
   }
-  void *q = alloc_like(s, n);
-  if (!q) return nullptr;
   memcpy(q, p, old < n ? old : n);
+  large_free(s);
+  return q;
+}
+
+static void *large_realloc(Span *s, void *p, size_t n) {
+  if (n > kSlabMax / 2 && large_resize_in_place(s, n)) return p;
+  if (n > kSlabMax) {
+    // Headroom: a block grown in small steps moves O(log n) times, not O(n); the untouched
+    // headroom costs address space, not memory.
+    return large_move(s, n, align_up(n / 2, kPage));
+  }
+  Heap *h = heap_like(s);
+  void *q = h ? heap_alloc_in(h, n) : nullptr;
+  if (!q) return nullptr;
+  memcpy(q, p, n);
   large_free(s);
   return q;
 }
@@ -138,7 +153,8 @@ void *heap_realloc(void *p, size_t n) {
   if (s->kind == SpanKind::Slab && slab_block_start(s, p)) {
     size_t bs = s->block_size;
     if (n <= bs && (n >= bs / 2 || bs <= 128)) return p;
-    void *q = alloc_like(s, n);
+    Heap *h = heap_like(s);
+    void *q = h ? heap_alloc_in(h, n) : nullptr;
     if (!q) return nullptr;
     memcpy(q, p, bs < n ? bs : n);
     heap_free(p);

@@ -7,9 +7,14 @@
 namespace ray {
 
 void slab_init(Span *s, unsigned c, Heap *owner) {
-  size_t size = class_size(c);
-  s->kind = SpanKind::Slab;
+  slab_init_sized(s, class_size(c), owner);
   s->size_class = uint8_t(c);
+}
+
+void slab_init_sized(Span *s, size_t size, Heap *owner) {
+  s->kind = SpanKind::Slab;
+  s->size_class = 0;
+  s->flags = owner->purpose == kPurposeArray ? kSpanArray : 0;
   s->block_size = uint32_t(size);
   s->block_inverse = ((uint64_t(1) << 42) + size - 1) / size;
   s->reserved_blocks = uint32_t((size_t(s->slice_count) << kSliceShift) / size);

@@ -9,6 +9,8 @@
 namespace ray {
 
 void slab_init(Span *s, unsigned size_class, Heap *owner);
+// A slab of blocks of exactly `block_size` bytes (pools); its size_class is 0.
+void slab_init_sized(Span *s, size_t block_size, Heap *owner);
 // Build more never-used blocks into `free`. False when the slab is fully built.
 bool slab_extend(Span *s);
 // Move `local_free` and `thread_free` into `free`, lowering `used` by the remote count.

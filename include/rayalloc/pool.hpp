@@ -1,0 +1,3 @@
+// rayalloc/pool.hpp: filled in by its face (see include/rayalloc.hpp)
+#pragma once
+#include "rayalloc.h"
