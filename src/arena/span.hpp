@@ -35,7 +35,7 @@ enum SpanFlags : uint8_t {
 struct alignas(128) Span {
   // -- hot: heap fast paths --
   Block *free;        // ready to hand out (owner only)
-  Block *local_free;  // freed by the owner, merged into `free` on the slow path
+  Block *local_free;  // owner frees parked off the allocation list (pools); merged by collect
   std::atomic<uint32_t> used;  // owner writes; stats readers load relaxed
   uint32_t capacity;  // Slab: blocks built into free lists so far.
                       // Large: slices committed (always a prefix of the span).

@@ -109,12 +109,12 @@ static void rescue_full(Heap *h) {
   }
 }
 
-// A slab nobody uses goes back to the source, unless it is its class's only slab (keeping
-// one avoids handing a slab back and forth when a program cycles around one boundary).
+// A slab nobody uses goes back to the source, unless it is its class's current slab (keeping
+// it avoids handing a slab back and forth when a program cycles around one boundary).
 static void retire(Heap *h, Span *s) {
   unsigned c = s->size_class;
   SpanQueue &q = h->bins[c];
-  if (q.head == s && s->next == nullptr) return;
+  if (q.head == s) return;
   bool was_front = q.head == s;
   queue_remove(q, s);
   if (was_front) update_direct(h, c);
@@ -209,8 +209,8 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
 // The owner frees into one of its slabs that is full, or whose last block just came back.
 void free_local_slow(Heap *h, Span *s, Block *b) {
   if (b) {
-    b->next = s->local_free;
-    s->local_free = b;
+    b->next = s->free;
+    s->free = b;
     s->used.store(s->used.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 #ifdef RAY_STATS
     h->n_free++;

@@ -11,6 +11,8 @@
 //    list (heap = nullptr), or freed back to its span source.
 //  - Fast paths take no lock and do no atomic read-modify-write; frees from other threads are
 //    pushed onto the slab's thread_free stack and collected by the owner on its slow path.
+//  - The owner's frees go straight onto `free` (LIFO); an empty slab that is its class's bin
+//    front is kept, any other empty slab goes back to its span source at once.
 #pragma once
 #include <atomic>
 #include <cstring>
@@ -127,15 +129,18 @@ RAY_INLINE void heap_free(void *p) {
   Heap *h = tls_heap;
   if (RAY_LIKELY(s->heap.load(std::memory_order_relaxed) == h && slab_block_start(s, p) &&
                  s->in_full.load(std::memory_order_relaxed) == 0)) {
+    // Straight onto the allocation list: the next malloc of this class reuses it, cache-hot.
     Block *b = static_cast<Block *>(p);
-    b->next = s->local_free;
-    s->local_free = b;
+    b->next = s->free;
+    s->free = b;
     uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
     s->used.store(used, std::memory_order_relaxed);
 #ifdef RAY_STATS
     h->n_free++;
 #endif
-    if (RAY_UNLIKELY(used == 0)) free_local_slow(h, s, nullptr);
+    // An empty slab goes back unless it is its class's current one (no give-and-take churn).
+    if (RAY_UNLIKELY(used == 0) && h->bins[s->size_class].head != s)
+      free_local_slow(h, s, nullptr);
     return;
   }
   free_slow(p);
