@@ -130,12 +130,22 @@ Span *find_fit(size_t n, size_t align_slices, size_t *out_first) {
   return nullptr;
 }
 
+// How much committed free memory to keep: a quarter of what is in use (so a program churning
+// large blocks reuses them without page faults), at least the configured cache, at most 1 GiB.
+// As a program tears down, in-use falls and the cache is trimmed with it.
+size_t cache_limit() {
+  size_t quarter = g_in_use.load(std::memory_order_relaxed) / 4;
+  size_t limit = quarter > g_cfg.cache_bytes ? quarter : g_cfg.cache_bytes;
+  return limit < (size_t(1) << 30) ? limit : (size_t(1) << 30);
+}
+
 void purge_locked(bool all, uint64_t now) {
+  size_t limit = cache_limit();
   while (Span *s = g_lru_head) {
     size_t dirty = g_committed.load(std::memory_order_relaxed) -
                    g_in_use.load(std::memory_order_relaxed);
     bool expired = now - s->freed_at_ms >= g_cfg.purge_delay_ms;
-    if (!all && !expired && dirty <= g_cfg.cache_bytes) break;
+    if (!all && !expired && dirty <= limit) break;
     lru_remove(s);
     decommit_range(span_index(s), s->slice_count);
   }

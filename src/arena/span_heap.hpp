@@ -13,7 +13,8 @@
 namespace ray {
 
 struct SpanHeapConfig {
-  size_t cache_bytes = size_t(8) << 20;  // committed free memory kept for reuse
+  size_t cache_bytes = size_t(8) << 20;  // committed free memory kept for reuse, at least
+                                         // (up to a quarter of in-use memory is kept)
   uint64_t purge_delay_ms = 100;        // older free memory is given back
 };
 void span_heap_configure(const SpanHeapConfig &cfg);
