@@ -175,7 +175,9 @@ Span *span_alloc(size_t n, size_t align, bool commit, bool *zeroed) {
     errno = ENOMEM;
     return nullptr;
   }
+  uint64_t now = os::now_ms();
   LockGuard guard(g_lock);
+  purge_locked(false, now);  // expired free memory goes back on any activity
   size_t first;
   if (Span *s = find_fit(n, align_slices, &first)) {
     size_t sfirst = span_index(s), sn = s->slice_count;
@@ -199,7 +201,7 @@ Span *span_alloc(size_t n, size_t align, bool commit, bool *zeroed) {
     // with an empty committed prefix.
     decommit_range(first, n);
   } else if (!commit_range(first, n)) {
-    insert_free(first, n, was_committed != 0, os::now_ms());
+    insert_free(first, n, was_committed != 0, now);
     return nullptr;
   }
   if (commit) g_in_use.fetch_add(n << kSliceShift, std::memory_order_relaxed);
