@@ -18,9 +18,7 @@ namespace ray {
 
 struct Heap;
 
-struct Block {
-  Block *next;
-};
+struct Block;  // slab/block.hpp
 
 enum class SpanKind : uint8_t { Unused = 0, Free, Slab, Large };
 

@@ -75,7 +75,9 @@ void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *sr
 // Pop a block of a slab known to have one.
 static RAY_INLINE void *pop_block(Span *s) {
   Block *b = s->free;
-  s->free = b->next;
+  Block *next = block_next(b);
+  if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
+  s->free = next;
   s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   return b;
 }
@@ -209,7 +211,7 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
 // The owner frees into one of its slabs that is full, or whose last block just came back.
 void free_local_slow(Heap *h, Span *s, Block *b) {
   if (b) {
-    b->next = s->free;
+    block_set_next(b, s->free);
     s->free = b;
     s->used.store(s->used.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 #ifdef RAY_STATS

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "arena/reservation.hpp"
+#include "slab/block.hpp"
 #include "slab/size_class.hpp"
 #include "support/lock.hpp"
 
@@ -93,7 +94,7 @@ void *heap_alloc_in(Heap *h, size_t n);
 bool large_resize_in_place(Span *s, size_t n);
 // Large blocks: move to a new span of n bytes (+ headroom), by mremap when big enough, else by
 // copying; frees the old span. Returns the new address or nullptr (old block intact).
-void *large_move(Span *s, size_t n, size_t headroom_bytes);  // arenas: return every span to the source
+void *large_move(Span *s, size_t n, size_t headroom_bytes);
 bool engine_ready();
 bool engine_init();
 
@@ -112,7 +113,9 @@ RAY_INLINE void *heap_malloc(size_t n) {
     Span *s = h->direct[(n + 15) >> 4];
     Block *b = s->free;
     if (RAY_LIKELY(b != nullptr)) {
-      s->free = b->next;
+      Block *next = block_next(b);
+      if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
+      s->free = next;
       s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 #ifdef RAY_STATS
       h->n_malloc++;
@@ -131,7 +134,7 @@ RAY_INLINE void heap_free(void *p) {
                  s->in_full.load(std::memory_order_relaxed) == 0)) {
     // Straight onto the allocation list: the next malloc of this class reuses it, cache-hot.
     Block *b = static_cast<Block *>(p);
-    b->next = s->free;
+    block_set_next(b, s->free);
     s->free = b;
     uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
     s->used.store(used, std::memory_order_relaxed);

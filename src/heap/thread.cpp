@@ -95,6 +95,7 @@ bool engine_init() {
   LockGuard guard(g_init_lock);
   if (g_state.load(std::memory_order_relaxed) == 2) return true;
   tls_in_init = true;
+  block_secret_init();
   options_init();
   bool ok = reservation_init(g_options.reserve);
   if (ok) {

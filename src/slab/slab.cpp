@@ -1,10 +1,36 @@
 #include "slab/slab.hpp"
 
+#include <errno.h>
+#include <sys/auxv.h>
+
+#include "slab/block.hpp"
+#include "support/error.hpp"
+
 #include "arena/reservation.hpp"
 #include "heap/heap.hpp"
 #include "slab/size_class.hpp"
 
 namespace ray {
+
+uintptr_t g_block_secret;
+
+void block_secret_init() {
+  uintptr_t v = 0x9e3779b97f4a7c15ull;
+  if (const auto *r = reinterpret_cast<const uintptr_t *>(getauxval(AT_RANDOM))) v ^= r[0];
+  g_block_secret = v | 1;
+}
+
+void block_list_corrupt(const Span *s, const Block *b) {
+  report_error(EFAULT, "free list corrupted (write after free?) in the slab of block", b);
+  (void)s;
+}
+
+RAY_COLD void *block_pop_corrupt(Span *s, Block *b) {
+  block_list_corrupt(s, b);
+  s->free = nullptr;  // the rest of the list cannot be trusted: leak it rather than follow it
+  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  return b;
+}
 
 void slab_init(Span *s, unsigned c, Heap *owner) {
   slab_init_sized(s, class_size(c), owner);
@@ -38,7 +64,7 @@ bool slab_extend(Span *s) {
   Block *head = s->free;  // normally empty; keep what is there behind the new blocks
   for (uint32_t i = n; i-- > 0;) {
     Block *b = reinterpret_cast<Block *>(first + size_t(i) * s->block_size);
-    b->next = head;
+    block_set_next(b, head);
     head = b;
   }
   s->free = head;
@@ -46,29 +72,33 @@ bool slab_extend(Span *s) {
   return true;
 }
 
+// Walk a list to its tail, counting blocks and checking every link.
+static Block *list_tail(const Span *s, Block *b, uint32_t *count) {
+  uint32_t n = 1;
+  for (Block *next; (next = block_next(b)) != nullptr; b = next, n++) {
+    if (RAY_UNLIKELY(!block_link_ok(s, next))) {
+      block_list_corrupt(s, b);
+      block_set_next(b, nullptr);  // a handler returned: cut the list here
+      break;
+    }
+  }
+  if (count) *count = n;
+  return b;
+}
+
 void slab_collect(Span *s) {
   if (s->thread_free.load(std::memory_order_relaxed) != 0) {
     Block *list =
         reinterpret_cast<Block *>(s->thread_free.exchange(0, std::memory_order_acquire));
-    uint32_t count = 1;
-    Block *tail = list;
-    while (tail->next) {
-      tail = tail->next;
-      count++;
-    }
-    tail->next = s->free;
+    uint32_t count;
+    Block *tail = list_tail(s, list, &count);
+    block_set_next(tail, s->free);
     s->free = list;
     s->used.store(s->used.load(std::memory_order_relaxed) - count, std::memory_order_relaxed);
   }
   if (s->local_free) {
-    if (!s->free) {
-      s->free = s->local_free;
-    } else {
-      Block *tail = s->local_free;
-      while (tail->next) tail = tail->next;
-      tail->next = s->free;
-      s->free = s->local_free;
-    }
+    block_set_next(list_tail(s, s->local_free, nullptr), s->free);
+    s->free = s->local_free;
     s->local_free = nullptr;
   }
 }
@@ -76,7 +106,7 @@ void slab_collect(Span *s) {
 void slab_remote_free(Span *s, Block *b) {
   uintptr_t old = s->thread_free.load(std::memory_order_relaxed);
   do {
-    b->next = reinterpret_cast<Block *>(old);
+    block_set_next(b, reinterpret_cast<Block *>(old));
   } while (!s->thread_free.compare_exchange_weak(old, uintptr_t(b), std::memory_order_seq_cst,
                                                  std::memory_order_relaxed));
   // Pairs with the owner's in_full store + thread_free load (heap.cpp: move_to_full): either
