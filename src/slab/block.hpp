@@ -9,6 +9,12 @@
 #include "arena/layout.hpp"
 #include "arena/span.hpp"
 
+// On unless the build says otherwise, so code that includes engine headers from outside the
+// library (tests) agrees with it.
+#ifndef RAY_HARDEN
+#define RAY_HARDEN 1
+#endif
+
 namespace ray {
 
 struct Block {
