@@ -29,8 +29,10 @@ std::string make_name(int len) {
 }
 
 Node *build(int depth) {
-  Node *n = new Node{static_cast<int>(rng.next() % 4), static_cast<long>(rng.next() % 1000),
-                     make_name(static_cast<int>(rng.log_range(1, 40))), {}};
+  Node *n = new Node{static_cast<int>(rng.next() % 4),
+                     static_cast<long>(rng.next() % 1000),
+                     make_name(static_cast<int>(rng.log_range(1, 40))),
+                     {}};
   if (depth > 0) {
     int k = static_cast<int>(rng.range(0, 3));
     for (int i = 0; i < k; i++) n->kids.push_back(build(depth - 1));
@@ -77,7 +79,7 @@ void destroy(Node *n) {
 int main(int argc, char **argv) {
   long units = bench::scaled(40000, bench::scale(argc, argv));
   uint64_t h = 0;
-  std::map<std::string, long> symbols;  // long-lived, bounded
+  std::map<std::string, long> symbols;               // long-lived, bounded
   std::vector<std::string *> recent(4096, nullptr);  // medium-lived ring
   for (long u = 0; u < units; u++) {
     Node *root = build(9);

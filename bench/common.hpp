@@ -48,7 +48,9 @@ inline double scale(int argc, char **argv) {
   double s = argc > 1 ? std::atof(argv[1]) : 1.0;
   return s > 0 ? s : 1.0;
 }
-inline long scaled(long n, double s) { return n * s < 1 ? 1 : static_cast<long>(n * s); }
+inline long scaled(long n, double s) {
+  return n * s < 1 ? 1 : static_cast<long>(n * s);
+}
 
 inline void result(const char *name, uint64_t checksum) {
   std::printf("RESULT %s %016llx\n", name, static_cast<unsigned long long>(checksum));

@@ -38,7 +38,7 @@ void worker(int t, uint64_t *out) {
     release(i);
     size_t n = rng.log_range(16, 64 * 1024);
     char *p = static_cast<char *>(std::malloc(n));
-    std::memset(p, static_cast<int>(s), n < 256 ? n : 256);  // header-like write at the start
+    std::memset(p, static_cast<int>(s), n < 256 ? n : 256);    // header-like write at the start
     for (size_t off = 4096; off < n; off += 4096) p[off] = 1;  // touch every page
     p[n - 1] = static_cast<char>(s >> 8);
     slot[i] = p;

@@ -22,7 +22,7 @@ double now_ns() {
 
 int main(int argc, char **argv) {
   double sc = bench::scale(argc, argv);
-  const size_t sizes[] = {16,  32,   48,   64,   96,   128,  192,   256,  384,
+  const size_t sizes[] = {16,  32,   48,   64,   96,   128,   192,   256,  384,
                           512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
   uint64_t h = 0;
   for (size_t size : sizes) {
