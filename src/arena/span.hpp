@@ -28,6 +28,7 @@ enum SpanFlags : uint8_t {
   kSpanHuge = 1 << 2,     // transparent huge pages were requested
   kSpanGuarded = 1 << 3,  // debug: last page is a guard page
   kSpanInLru = 1 << 4,    // Free: in the span heap's purge list
+  kSpanAbandoned = 1 << 5,  // Slab: in the abandoned list (heap/abandon.cpp), under its lock
 };
 
 struct alignas(128) Span {
@@ -53,8 +54,22 @@ struct alignas(128) Span {
   std::atomic<uint8_t> in_full;  // slab is in its heap's full list (remote frees notify)
   size_t large_size;             // Large: bytes handed out (page rounded)
   Heap *owner;                   // heap whose span source it came from (for its release)
-  uint64_t freed_at_ms;          // Free: when it became free (purge delay)
+  union {
+    uint64_t freed_at_ms;  // Free: when it became free (purge delay)
+    struct {
+      uint32_t compact_at;        // Slab: the owner compacts when `used` falls to this
+      uint32_t decommitted_mask;  // Slab: chunk i (slab_chunk_bytes) given back to the OS
+    } slab;
+  };
 };
 static_assert(sizeof(Span) == 128);
+
+// Slabs give pages back in chunks (slab/slab.hpp: compaction): a power of two of at least a
+// page, at most 32 per slab.
+inline unsigned slab_chunk_shift(const Span *s) {
+  unsigned slab_shift = 63u - unsigned(__builtin_clzll((uint64_t(s->slice_count) << 16) - 1)) + 1;
+  return slab_shift > 17 ? slab_shift - 5 : 12;
+}
+inline size_t slab_chunk_bytes(const Span *s) { return size_t(1) << slab_chunk_shift(s); }
 
 }  // namespace ray

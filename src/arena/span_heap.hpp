@@ -32,7 +32,8 @@ void span_free_moved(Span *s);
 // `tail_zeroed` tells whether the added part reads as zero. The caller re-maps the span.
 bool span_try_extend(Span *s, size_t slices, bool *tail_zeroed);
 // Give back the slices of a fully committed `s` beyond `slices` (> 0). The caller re-maps it.
-void span_shrink(Span *s, size_t slices);
+// `decommit_now`: the given-back slices are decommitted at once (arenas report them).
+void span_shrink(Span *s, size_t slices, bool decommit_now = false);
 // Large spans: make exactly the first `slices` slices committed (grows or shrinks the committed
 // prefix; shrinking decommits at once). `zeroed` tells whether newly committed pages are fresh.
 bool span_set_committed(Span *s, size_t slices, bool *zeroed);
@@ -43,8 +44,17 @@ inline size_t span_committed_slices(const Span *s) {
 // Decommit free spans: all of them, or only those past the delay / over the cache limit.
 void span_purge(bool all);
 
+// Pages given back from inside handed-out spans (sparse slabs). They are counted out of
+// `committed` and out of the in-use figure that sizes the cache.
+void span_note_interior_decommit(size_t bytes);
+void span_note_interior_recommit(size_t bytes);
 size_t span_heap_committed();  // bytes committed, in use or cached
 size_t span_heap_in_use();     // bytes of spans handed out
+size_t span_heap_in_use_peak();  // high-water mark of span_heap_in_use()
+// Statistics and the debug leak report: fn(s, ctx) for every span handed out (kind Slab or
+// Large; Unused while its taker sets it up), in address order, under the span-heap lock: fn
+// must not allocate nor call the span heap.
+void span_heap_walk(void (*fn)(Span *s, void *ctx), void *ctx);
 size_t span_heap_top();        // slices ever handed out (high-water mark)
 
 void span_heap_fork_prepare();

@@ -13,6 +13,12 @@ namespace ray {
 // non-null around every heap_* call on it.
 Heap *arena_heap(ray_arena *a, HeapPurpose purpose);
 
+// After an allocation in arena `a` failed, with no heap lock held: true if the arena's limit
+// (or the OS) refused a commit and on_oom(ctx, bytes) asked to try again; then retry the whole
+// allocation. *calls (start at 0) counts on_oom calls, at most 8 per allocation. False (errno
+// ENOMEM if the arena refused): give up. `a` NULL (the default arena) is always false.
+bool arena_retry_after_oom(ray_arena *a, int *calls);
+
 // Per-arena statistics for ray_stats_get(a, ...). Returns 0, or EINVAL for a bad arena.
 int arena_fill_stats(ray_arena *a, ray_stats *out);
 

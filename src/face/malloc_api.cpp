@@ -20,11 +20,14 @@ RAY_API int ray_posix_memalign(void **out, size_t a, size_t n) {
 RAY_API void *ray_aligned_alloc(size_t a, size_t n) { return api_aligned(a, n); }
 RAY_API void *ray_valloc(size_t n) { return api_aligned(kPage, n); }
 RAY_API void *ray_pvalloc(size_t n) { return api_pvalloc(n); }
-RAY_API size_t ray_usable_size(const void *p) { return block_usable_size(p); }
-RAY_API size_t ray_malloc_usable_size(const void *p) { return block_usable_size(p); }
+RAY_API size_t ray_usable_size(const void *p) { return api_usable_size(p); }
+RAY_API size_t ray_malloc_usable_size(const void *p) { return api_usable_size(p); }
 RAY_API int ray_malloc_trim(size_t pad) { return api_malloc_trim(pad); }
 RAY_API int ray_owns(const void *p) {
   if (p == nullptr || !in_reservation(p)) return 0;
+#ifdef RAY_DEBUG
+  if (int mine = debug_owns(p); mine >= 0) return mine;  // blocks with a debug header
+#endif
   const Span *s = span_of(p);
   if (s->kind == SpanKind::Slab) return slab_block_start(s, p);
   return s->kind == SpanKind::Large && uintptr_t(p) == s->start;

@@ -8,14 +8,33 @@
 #include "arena/span_heap.hpp"
 #include "heap/heap.hpp"
 #include "support/error.hpp"
+#ifdef RAY_DEBUG
+#include "debug/debug_malloc.hpp"  // the debug variant's checked malloc family
+#endif
 
 namespace ray {
 
+#ifdef RAY_DEBUG
+RAY_INLINE void *api_malloc(size_t n) { return debug_malloc(n, kMinAlign, false); }
+RAY_INLINE void api_free(void *p) { debug_free(p, "free()"); }
+#else
 RAY_INLINE void *api_malloc(size_t n) { return heap_malloc(n); }
 
 RAY_INLINE void api_free(void *p) { heap_free(p); }
+#endif
+
+inline size_t api_usable_size(const void *p) {
+#ifdef RAY_DEBUG
+  return debug_usable_size(p);
+#else
+  return block_usable_size(p);
+#endif
+}
 
 inline void *api_calloc(size_t count, size_t size) {
+#ifdef RAY_DEBUG
+  return debug_calloc(count, size);
+#endif
   size_t n;
   if (RAY_UNLIKELY(__builtin_mul_overflow(count, size, &n))) {
     errno = ENOMEM;
@@ -35,6 +54,9 @@ inline void *api_calloc(size_t count, size_t size) {
 }
 
 inline void *api_realloc(void *p, size_t n) {
+#ifdef RAY_DEBUG
+  return debug_realloc(p, n);
+#endif
   if (p == nullptr) return heap_malloc(n);
   if (n == 0) {  // glibc semantics: frees p and returns NULL
     heap_free(p);
@@ -62,6 +84,9 @@ inline void *api_aligned(size_t align, size_t n) {
     errno = ENOMEM;  // valid but more than the reservation can promise
     return nullptr;
   }
+#ifdef RAY_DEBUG
+  return debug_malloc(n, align, false);
+#endif
   if (align <= kMinAlign) return heap_malloc(n);
   return heap_malloc_aligned(tls_heap, n, align);
 }
@@ -88,6 +113,9 @@ inline void *api_pvalloc(size_t n) {
 }
 
 inline int api_malloc_trim(size_t) {
+#ifdef RAY_DEBUG
+  debug_trim();
+#endif
   size_t before = span_heap_committed();
   span_purge(true);
   return span_heap_committed() < before ? 1 : 0;

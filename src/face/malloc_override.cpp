@@ -28,7 +28,7 @@ RAY_OVERRIDE int posix_memalign(void **out, size_t a, size_t n) {
 RAY_OVERRIDE void *aligned_alloc(size_t a, size_t n) { return api_aligned(a, n); }
 RAY_OVERRIDE void *valloc(size_t n) { return api_aligned(kPage, n); }
 RAY_OVERRIDE void *pvalloc(size_t n) { return api_pvalloc(n); }
-RAY_OVERRIDE size_t malloc_usable_size(void *p) { return block_usable_size(p); }
+RAY_OVERRIDE size_t malloc_usable_size(void *p) { return api_usable_size(p); }
 RAY_OVERRIDE int malloc_trim(size_t pad) { return api_malloc_trim(pad); }
 
 // glibc-internal aliases some programs and libraries call directly.

@@ -5,9 +5,28 @@
 namespace ray {
 namespace {
 SpinLock g_lock;
-Span *g_list[2];  // per HeapPurpose, linked through `next`
+Span *g_list[2];  // per HeapPurpose, doubly linked through `next`/`prev`
 std::atomic<size_t> g_count;
 constexpr int kAdoptBatch = 64;
+
+// Under g_lock. A listed slab has heap == nullptr and kSpanAbandoned; both change only here,
+// under the lock, so a thread holding it knows whether a slab is (still) abandoned.
+void list_push(unsigned purpose, Span *s) {
+  s->flags |= kSpanAbandoned;
+  s->heap.store(nullptr, std::memory_order_release);
+  s->prev = nullptr;
+  s->next = g_list[purpose];
+  if (s->next) s->next->prev = s;
+  g_list[purpose] = s;
+  g_count.fetch_add(1, std::memory_order_relaxed);
+}
+void list_remove(unsigned purpose, Span *s) {
+  (s->prev ? s->prev->next : g_list[purpose]) = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->next = s->prev = nullptr;
+  s->flags &= uint8_t(~kSpanAbandoned);
+  g_count.fetch_sub(1, std::memory_order_relaxed);
+}
 }  // namespace
 
 static void abandon_queue(Heap *h, SpanQueue &q) {
@@ -20,11 +39,8 @@ static void abandon_queue(Heap *h, SpanQueue &q) {
       s->heap.store(nullptr, std::memory_order_relaxed);
       h->source->release(h->source->ctx, s, false);
     } else {
-      s->heap.store(nullptr, std::memory_order_release);
       LockGuard g(g_lock);
-      s->next = g_list[h->purpose];
-      g_list[h->purpose] = s;
-      g_count.fetch_add(1, std::memory_order_relaxed);
+      list_push(h->purpose, s);
     }
     s = next;
   }
@@ -44,10 +60,12 @@ Span *reclaim_abandoned(Heap *h, unsigned c) {
     if (!g_lock.try_lock()) return nullptr;
     for (int i = 0; i < kAdoptBatch && g_list[h->purpose]; i++) {
       Span *s = g_list[h->purpose];
-      g_list[h->purpose] = s->next;
+      list_remove(h->purpose, s);
+      // Owned from here on: frees that see `h` go the remote way, not to abandoned_free.
+      s->heap.store(h, std::memory_order_release);
+      s->owner = h;
       s->next = batch;
       batch = s;
-      g_count.fetch_sub(1, std::memory_order_relaxed);
     }
     g_lock.unlock();
   }
@@ -55,12 +73,26 @@ Span *reclaim_abandoned(Heap *h, unsigned c) {
     Span *s = batch;
     batch = s->next;
     s->next = nullptr;
-    s->heap.store(h, std::memory_order_release);
-    s->owner = h;
     heap_adopt(h, s);
   }
   Span *front = h->bins[c].head;
   return front && front->free ? front : nullptr;
+}
+
+bool abandoned_free(Span *s, Block *b) {
+  LockGuard g(g_lock);
+  if (!(s->flags & kSpanAbandoned) || s->heap.load(std::memory_order_relaxed) != nullptr)
+    return false;
+  slab_collect(s);  // remote frees that raced with the abandonment
+  block_set_next(b, s->free);
+  s->free = b;
+  uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
+  s->used.store(used, std::memory_order_relaxed);
+  if (used == 0) {
+    list_remove((s->flags & kSpanArray) ? kPurposeArray : kPurposeMalloc, s);
+    kGlobalSource.release(kGlobalSource.ctx, s, false);  // thread heaps use the global source
+  }
+  return true;
 }
 
 void abandon_fork_prepare() { g_lock.lock(); }

@@ -8,6 +8,8 @@
 #include "heap/abandon.hpp"
 #include "slab/slab.hpp"
 #include "support/error.hpp"
+#include "support/stats.hpp"
+#include "debug/hooks.hpp"
 
 namespace ray {
 
@@ -31,12 +33,12 @@ const SpanSource kGlobalSource = {global_acquire, global_release, global_extend,
                                   global_shrink,  global_set_committed, nullptr};
 
 // ---- queues ----
-static void queue_remove(SpanQueue &q, Span *s) {
+void queue_remove(SpanQueue &q, Span *s) {
   (s->prev ? s->prev->next : q.head) = s->next;
   (s->next ? s->next->prev : q.tail) = s->prev;
   s->next = s->prev = nullptr;
 }
-static void queue_push_front(SpanQueue &q, Span *s) {
+void queue_push_front(SpanQueue &q, Span *s) {
   s->prev = nullptr;
   s->next = q.head;
   (q.head ? q.head->prev : q.tail) = s;
@@ -70,6 +72,7 @@ void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *sr
   h->arena = nullptr;
   h->slow_calls = 0;
   h->n_malloc = h->n_free = h->n_remote_free = h->n_large = 0;
+  h->remote_pushed_bytes = 0;
 }
 
 // Pop a block of a slab known to have one.
@@ -79,10 +82,11 @@ static RAY_INLINE void *pop_block(Span *s) {
   if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
   s->free = next;
   s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  asan_unpoison(b, s->block_size);
   return b;
 }
 
-static void move_to_full(Heap *h, Span *s) {
+void move_to_full(Heap *h, Span *s) {
   unsigned c = s->size_class;
   bool was_front = h->bins[c].head == s;
   queue_remove(h->bins[c], s);
@@ -130,6 +134,7 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
       Span *next = s->next;
       slab_collect(s);
       if (!s->free) slab_extend(s);
+      if (!s->free) slab_recommit(s);
       if (s->free) {
         if (h->bins[c].head != s) {
           queue_remove(h->bins[c], s);
@@ -159,8 +164,18 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
 
 void *heap_alloc_class(Heap *h, unsigned c) {
   Span *s = h->bins[c].head;
+#ifdef RAY_STATS
+  // The malloc family's slow-path and aligned allocations (its fast path counts in heap.hpp).
+  void *p = RAY_LIKELY(s && s->free) ? pop_block(s) : alloc_class_slow(h, c);
+  if (p && h->kind == HeapKind::Thread && h->purpose == kPurposeMalloc) h->n_malloc++;
+#ifdef RAY_DEBUG
+  if (p) debug_handed_out(p, class_size(c));  // valgrind: whatever its last owner marked
+#endif
+  return p;
+#else
   if (RAY_LIKELY(s && s->free)) return pop_block(s);
   return alloc_class_slow(h, c);
+#endif
 }
 
 // Put a slab that abandon/reclaim handed over into this heap's lists.
@@ -219,10 +234,17 @@ void free_local_slow(Heap *h, Span *s, Block *b) {
 #endif
   }
   if (s->in_full.load(std::memory_order_relaxed)) move_from_full(h, s);
-  if (s->used.load(std::memory_order_relaxed) == 0) retire(h, s);
+  uint32_t used = s->used.load(std::memory_order_relaxed);
+  if (used == 0) {
+    retire(h, s);
+  } else if (used <= s->slab.compact_at && h->bins[s->size_class].head != s) {
+    slab_compact(s);
+    s->slab.compact_at = used / 2;
+  }
 }
 
 static void free_slab_block(Span *s, void *p) {
+  asan_poison_freed_block(p, s->block_size);
   Block *b = static_cast<Block *>(p);
   Heap *owner = s->heap.load(std::memory_order_acquire);
   Heap *me = tls_heap;
@@ -234,9 +256,14 @@ static void free_slab_block(Span *s, void *p) {
     if (owner->lock) owner->lock->lock();
     free_local_slow(owner, s, b);
     if (owner->lock) owner->lock->unlock();
+  } else if (owner == nullptr && abandoned_free(s, b)) {
+    // its thread exited: freed in place, and an emptied slab goes back at once
+#ifdef RAY_STATS
+    stats_count_free_here(s);
+#endif
   } else {
 #ifdef RAY_STATS
-    if (me->kind != HeapKind::Empty) me->n_remote_free++;
+    stats_count_free_here(s);
 #endif
     slab_remote_free(s, b);
   }

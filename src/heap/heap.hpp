@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "arena/reservation.hpp"
+#include "debug/asan_poison.hpp"
 #include "slab/block.hpp"
 #include "slab/size_class.hpp"
 #include "support/lock.hpp"
@@ -60,13 +61,16 @@ struct Heap {
   uint32_t slow_calls;
   // Operation counters: maintained only in the statistics variant (RAY_STATS).
   size_t n_malloc, n_free, n_remote_free, n_large;
+  // Bytes this thread pushed onto slabs' thread_free lists (every variant): ray_stats_get
+  // subtracts what is still waiting there from `allocated` (support/stats.cpp).
+  size_t remote_pushed_bytes;
 
   Heap() = default;
   // The empty heap: constant-initialised so the TLS pointer is valid before any set-up.
   constexpr explicit Heap(Span *empty)
       : direct{}, remote_hint(false), kind(HeapKind::Empty), purpose(kPurposeMalloc),
         zero_spans(false), source(nullptr), lock(nullptr), arena(nullptr), slow_calls(0),
-        n_malloc(0), n_free(0), n_remote_free(0), n_large(0) {
+        n_malloc(0), n_free(0), n_remote_free(0), n_large(0), remote_pushed_bytes(0) {
     for (auto &d : direct) d = empty;
   }
 };
@@ -84,9 +88,16 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align);
 void free_slow(void *p);
 void free_local_slow(Heap *h, Span *s, Block *b);  // owner frees into a full/retiring slab
 Heap *thread_heap();                                // the caller's heaps, set up if needed
+// Statistics: calls fn(malloc heap, live, ctx) for every thread's heap pair ever set up (live:
+// its thread still runs), under the pool lock (fn must not allocate). heap/thread.cpp.
+void for_each_thread_heap(void (*fn)(Heap *h, bool live, void *ctx), void *ctx);
 void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *src);
 void heap_destroy_all_spans(Heap *h);
 void heap_adopt(Heap *h, Span *s);  // take over an abandoned slab
+// Slab queues (pools keep their own slow path over bins[0] with these).
+void queue_remove(SpanQueue &q, Span *s);
+void queue_push_front(SpanQueue &q, Span *s);
+void move_to_full(Heap *h, Span *s);  // out of its bin into `full` (in_full = 1)
 void large_free(Span *s);
 // Allocate n bytes from `h`, taking its lock if it has one.
 void *heap_alloc_in(Heap *h, size_t n);
@@ -120,6 +131,7 @@ RAY_INLINE void *heap_malloc(size_t n) {
 #ifdef RAY_STATS
       h->n_malloc++;
 #endif
+      asan_unpoison(b, s->block_size);
       return b;
     }
   }
@@ -136,13 +148,15 @@ RAY_INLINE void heap_free(void *p) {
     Block *b = static_cast<Block *>(p);
     block_set_next(b, s->free);
     s->free = b;
+    asan_poison_freed_block(b, s->block_size);
     uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
     s->used.store(used, std::memory_order_relaxed);
 #ifdef RAY_STATS
     h->n_free++;
 #endif
-    // An empty slab goes back unless it is its class's current one (no give-and-take churn).
-    if (RAY_UNLIKELY(used == 0) && h->bins[s->size_class].head != s)
+    // A slab that empties goes back, and one that gets sparse gives pages back (slab.hpp),
+    // unless it is its class's current one (no give-and-take churn).
+    if (RAY_UNLIKELY(used <= s->slab.compact_at) && h->bins[s->size_class].head != s)
       free_local_slow(h, s, nullptr);
     return;
   }

@@ -9,6 +9,7 @@
 #include "os/os.hpp"
 #include "support/error.hpp"
 #include "support/options.hpp"
+#include "support/stats.hpp"
 
 namespace ray {
 
@@ -48,6 +49,10 @@ void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero) {
 }
 
 void large_free(Span *s) {
+  asan_poison(reinterpret_cast<void *>(s->start), s->large_size);
+#ifdef RAY_STATS
+  stats_count_free_here(s);
+#endif
   const SpanSource *src = s->owner ? s->owner->source : &kGlobalSource;
   src->release(src->ctx, s, false);
 }
@@ -86,6 +91,7 @@ void *heap_alloc_in(Heap *h, size_t n) {
 }
 
 bool large_resize_in_place(Span *s, size_t n) {
+  if (n > g_res.size) return false;  // also keeps align_up below from wrapping to 0
   const SpanSource *src = s->owner->source;
   size_t bytes = align_up(n, kPage);
   size_t want = slices_for(bytes);
@@ -104,6 +110,10 @@ bool large_resize_in_place(Span *s, size_t n) {
 }
 
 void *large_move(Span *s, size_t n, size_t headroom_bytes) {
+  if (n > g_res.size) {  // align_up would wrap: a tiny block and an overflowing copy
+    errno = ENOMEM;
+    return nullptr;
+  }
   Heap *h = heap_like(s);
   if (!h) return nullptr;
   size_t bytes = align_up(n, kPage);
@@ -120,6 +130,9 @@ void *large_move(Span *s, size_t n, size_t headroom_bytes) {
   t->flags |= s->flags & (kSpanArray | kSpanHuge);
   if (old >= kRemapMin &&
       os::move_pages(p, q, size_t(s->capacity) << kSliceShift)) {
+#ifdef RAY_STATS
+    stats_count_free_here(s);
+#endif
     s->owner->source->release(s->owner->source->ctx, s, true);
     return q;
   }
@@ -129,6 +142,10 @@ void *large_move(Span *s, size_t n, size_t headroom_bytes) {
 }
 
 static void *large_realloc(Span *s, void *p, size_t n) {
+  if (n > g_res.size) {
+    errno = ENOMEM;
+    return nullptr;
+  }
   if (n > kSlabMax / 2 && large_resize_in_place(s, n)) return p;
   if (n > kSlabMax) {
     // Headroom: a block grown in small steps moves O(log n) times, not O(n); the untouched

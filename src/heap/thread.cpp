@@ -13,7 +13,9 @@
 #include "heap/abandon.hpp"
 #include "heap/heap.hpp"
 #include "os/os.hpp"
+#include "debug/hooks.hpp"
 #include "support/options.hpp"
+#include "support/stats.hpp"
 
 namespace ray {
 
@@ -25,6 +27,8 @@ namespace {
 struct ThreadHeaps {
   Heap heaps[2];  // [kPurposeMalloc], [kPurposeArray]
   ThreadHeaps *next_free;
+  ThreadHeaps *next_all;    // every record ever made, for statistics (never unlinked)
+  std::atomic<bool> live;   // its thread runs
 };
 
 SpinLock g_init_lock;
@@ -35,6 +39,7 @@ pthread_key_t g_key;
 SpinLock g_pool_lock;
 ThreadHeaps *g_pool_free;
 char *g_pool_bump, *g_pool_end;
+ThreadHeaps *g_all;  // under g_pool_lock
 
 ThreadHeaps *pool_take() {
   LockGuard g(g_pool_lock);
@@ -52,7 +57,10 @@ ThreadHeaps *pool_take() {
   }
   void *mem = g_pool_bump;
   g_pool_bump += sz;
-  return new (mem) ThreadHeaps();
+  ThreadHeaps *t = new (mem) ThreadHeaps();
+  t->next_all = g_all;
+  g_all = t;
+  return t;
 }
 
 void pool_give(ThreadHeaps *t) {
@@ -66,6 +74,8 @@ void thread_done(void *arg) {
   tls_heap = &g_empty_heap;
   heap_abandon(&t->heaps[0]);
   heap_abandon(&t->heaps[1]);
+  t->live.store(false, std::memory_order_relaxed);
+  stats_thread_exit(&t->heaps[0]);  // its counts move to the exited-threads totals
   pool_give(t);
 }
 
@@ -99,10 +109,12 @@ bool engine_init() {
   options_init();
   bool ok = reservation_init(g_options.reserve);
   if (ok) {
+    debug_taken_back(reinterpret_cast<void *>(g_res.base), g_res.size);  // valgrind: not yet ours
     SpanHeapConfig cfg;
     cfg.cache_bytes = g_options.cache_bytes;
     cfg.purge_delay_ms = g_options.decommit_delay_ms;
     span_heap_configure(cfg);
+    if (g_options.verbose) options_print(g_res.size);
     g_state.store(1, std::memory_order_release);
     pthread_key_create(&g_key, thread_done);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -122,10 +134,17 @@ Heap *thread_heap() {
   if (!t) return nullptr;
   heap_init(&t->heaps[0], HeapKind::Thread, kPurposeMalloc, &kGlobalSource);
   heap_init(&t->heaps[1], HeapKind::Thread, kPurposeArray, &kGlobalSource);
+  t->live.store(true, std::memory_order_relaxed);
   tls_heap = &t->heaps[0];
   // Set before pthread_setspecific: glibc may calloc for keys >= 32, which must find a heap.
   if (g_state.load(std::memory_order_acquire) == 2) pthread_setspecific(g_key, t);
   return tls_heap;
+}
+
+void for_each_thread_heap(void (*fn)(Heap *h, bool live, void *ctx), void *ctx) {
+  LockGuard g(g_pool_lock);
+  for (ThreadHeaps *t = g_all; t; t = t->next_all)
+    fn(&t->heaps[0], t->live.load(std::memory_order_relaxed), ctx);
 }
 
 }  // namespace ray

@@ -5,6 +5,7 @@
 
 #include "slab/block.hpp"
 #include "support/error.hpp"
+#include "support/stats.hpp"
 
 #include "arena/reservation.hpp"
 #include "heap/heap.hpp"
@@ -16,7 +17,12 @@ uintptr_t g_block_secret;
 
 void block_secret_init() {
   uintptr_t v = 0x9e3779b97f4a7c15ull;
-  if (const auto *r = reinterpret_cast<const uintptr_t *>(getauxval(AT_RANDOM))) v ^= r[0];
+  // AT_RANDOM's 16 bytes need not be 8-aligned (UBSan, found by fuzz/): copy, don't load.
+  if (const void *r = reinterpret_cast<const void *>(getauxval(AT_RANDOM))) {
+    uintptr_t x;
+    __builtin_memcpy(&x, r, sizeof x);
+    v ^= x;
+  }
   g_block_secret = v | 1;
 }
 
@@ -35,11 +41,14 @@ RAY_COLD void *block_pop_corrupt(Span *s, Block *b) {
 void slab_init(Span *s, unsigned c, Heap *owner) {
   slab_init_sized(s, class_size(c), owner);
   s->size_class = uint8_t(c);
+  s->slab.compact_at = slab_first_compact_at(s);
 }
 
 void slab_init_sized(Span *s, size_t size, Heap *owner) {
   s->kind = SpanKind::Slab;
   s->size_class = 0;
+  s->slab.compact_at = 0;  // pool slabs only go back whole; slab_init enables compaction
+  s->slab.decommitted_mask = 0;
   s->flags = owner->purpose == kPurposeArray ? kSpanArray : 0;
   s->block_size = uint32_t(size);
   s->block_inverse = ((uint64_t(1) << 42) + size - 1) / size;
@@ -95,6 +104,7 @@ void slab_collect(Span *s) {
     block_set_next(tail, s->free);
     s->free = list;
     s->used.store(s->used.load(std::memory_order_relaxed) - count, std::memory_order_relaxed);
+    stats_remote_collected(size_t(count) * s->block_size);
   }
   if (s->local_free) {
     block_set_next(list_tail(s, s->local_free, nullptr), s->free);
@@ -104,6 +114,7 @@ void slab_collect(Span *s) {
 }
 
 void slab_remote_free(Span *s, Block *b) {
+  stats_remote_pushed(s->block_size);  // for the exact `allocated` of ray_stats_get
   uintptr_t old = s->thread_free.load(std::memory_order_relaxed);
   do {
     block_set_next(b, reinterpret_cast<Block *>(old));

@@ -18,4 +18,16 @@ void slab_collect(Span *s);
 // Push a block freed by another thread (lock-free; any thread).
 void slab_remote_free(Span *s, Block *b);
 
+// Sparse slabs give pages back. A slab is cut into at most 32 chunks of slab_chunk_bytes (a
+// multiple of the page size). Compaction decommits every chunk that no live block touches and
+// drops the free blocks touching such a chunk from the free list; so a block that touches a
+// decommitted chunk is always free and on no list, and slab_recommit can hand them all back.
+// Both are owner-only and keep `used` unchanged.
+// (slab_chunk_bytes is in arena/span.hpp: the span heap settles the accounting on release.)
+// slab_compact.cpp. The owner compacts when `used` falls to `slab.compact_at`, which starts at
+// slab_first_compact_at and halves after each pass.
+void slab_compact(Span *s);
+void slab_recommit(Span *s);
+uint32_t slab_first_compact_at(const Span *s);
+
 }  // namespace ray

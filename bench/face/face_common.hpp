@@ -1,0 +1,131 @@
+// Shared by the face_bench_array_* programs: each measurement runs in a fresh child process
+// (the program re-executes itself with a case name), so every contender starts from the same
+// clean state and std containers can be measured on glibc and, with LD_PRELOAD, on mimalloc in
+// the same run. A child prints one number (seconds or bytes) on stdout; the parent takes the
+// median over interleaved rounds and prints the contenders side by side with their ratios.
+#pragma once
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+extern char **environ;
+
+namespace face {
+
+inline const char *kMimalloc = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2";
+
+inline double now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// CPU time of the calling thread (user + kernel, page faults included). The benchmarks time
+// with it rather than the wall clock: the machine (2 cores) is shared with builds and other
+// benchmarks, and CPU time measures the work itself, not the wait for a core.
+inline double cpu_now() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// Resident set size in bytes (/proc/self/statm).
+inline size_t rss() {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long total = 0, resident = 0;
+  if (f) {
+    if (fscanf(f, "%lu %lu", &total, &resident) != 2) resident = 0;
+    fclose(f);
+  }
+  return size_t(resident) * size_t(sysconf(_SC_PAGESIZE));
+}
+
+// splitmix64: the same sequence in every child.
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed) {}
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  uint64_t range(uint64_t lo, uint64_t hi) { return lo + next() % (hi - lo + 1); }
+};
+
+// Keeps a value alive so the optimiser cannot drop the work that made it.
+template <class T>
+inline void keep(const T &v) {
+  asm volatile("" : : "g"(&v) : "memory");
+}
+
+inline bool have_mimalloc() {
+  return access(kMimalloc, R_OK) == 0;
+}
+
+// Run `self case_name` (with LD_PRELOAD=preload if given); the number it printed, or -1.
+inline double run_child(const char *self, const char *case_name, const char *preload) {
+  std::vector<std::string> env;
+  for (char **e = environ; *e; e++)
+    if (strncmp(*e, "LD_PRELOAD=", 11) != 0) env.push_back(*e);
+  if (preload) env.push_back(std::string("LD_PRELOAD=") + preload);
+  std::vector<char *> envp;
+  for (auto &s : env) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_addclose(&fa, fds[0]);
+  char *argv[] = {const_cast<char *>(self), const_cast<char *>(case_name), nullptr};
+  pid_t pid;
+  int rc = posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return -1;
+  }
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  return atof(out.c_str());
+}
+
+struct Contender {
+  const char *label;
+  const char *case_name;
+  const char *preload;  // nullptr: the system allocator
+  std::vector<double> samples;
+  double median() const {
+    std::vector<double> s = samples;
+    std::sort(s.begin(), s.end());
+    return s.empty() ? -1 : s[s.size() / 2];
+  }
+};
+
+// Interleaved rounds: round r runs every contender once, so drift hits all alike.
+inline void measure(const char *self, std::vector<Contender> &cs, int rounds) {
+  for (int r = 0; r < rounds; r++)
+    for (Contender &c : cs) {
+      if (c.preload && !have_mimalloc()) continue;
+      double v = run_child(self, c.case_name, c.preload);
+      if (v >= 0) c.samples.push_back(v);
+    }
+}
+
+}  // namespace face

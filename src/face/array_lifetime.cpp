@@ -1,0 +1,117 @@
+// Lifetime-segregated heaps for RAY_HINT_SHORT_LIVED and RAY_HINT_LONG_LIVED arrays.
+//
+// Why: blocks that die young and blocks that live for the whole program should not share a
+// slab. When they do, each long-lived block pins its slab after the short-lived ones around it
+// are freed, and memory cannot go back. So each thread gets, on first use of a lifetime hint,
+// two more array-purpose heaps: one for short-lived and one for long-lived arrays (arrays with
+// no lifetime hint stay in the thread's ordinary array heap). Arenas keep one heap per purpose
+// and ignore these hints.
+//
+// Owns: the per-thread pair (records come from the OS layer, never from malloc; recycled when
+// a thread exits), the thread-exit hand-over (their slabs are abandoned like the thread's own,
+// to be adopted by other array heaps) and fork safety of the record pool.
+#include <pthread.h>
+
+#include <new>
+
+#include "face/array_block.hpp"
+#include "heap/abandon.hpp"
+#include "os/os.hpp"
+#include "support/lock.hpp"
+
+namespace ray {
+namespace {
+
+struct LifetimeHeaps {
+  Heap heaps[2];  // [0] short-lived, [1] long-lived
+  LifetimeHeaps *next_free;
+};
+
+SpinLock g_pool_lock;
+LifetimeHeaps *g_pool_free;
+char *g_pool_bump, *g_pool_end;
+pthread_key_t g_key;
+std::atomic<int> g_key_state;  // 0: none, 1: being created, 2: ready
+__thread LifetimeHeaps *tls_lifetime;
+
+void fork_prepare() {
+  g_pool_lock.lock();
+}
+void fork_parent() {
+  g_pool_lock.unlock();
+}
+void fork_child() {
+  g_pool_lock.reset();
+}
+
+void thread_done(void *arg) {
+  auto *t = static_cast<LifetimeHeaps *>(arg);
+  tls_lifetime = nullptr;
+  heap_abandon(&t->heaps[0]);
+  heap_abandon(&t->heaps[1]);
+  LockGuard g(g_pool_lock);
+  t->next_free = g_pool_free;
+  g_pool_free = t;
+}
+
+bool key_ready() {
+  int st = g_key_state.load(std::memory_order_acquire);
+  if (RAY_LIKELY(st == 2)) return true;
+  int expect = 0;
+  if (g_key_state.compare_exchange_strong(expect, 1, std::memory_order_acq_rel)) {
+    if (pthread_key_create(&g_key, thread_done) != 0) {
+      g_key_state.store(0, std::memory_order_release);
+      return false;
+    }
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    g_key_state.store(2, std::memory_order_release);
+    return true;
+  }
+  while (g_key_state.load(std::memory_order_acquire) == 1) sched_yield();
+  return g_key_state.load(std::memory_order_acquire) == 2;
+}
+
+LifetimeHeaps *take_record() {
+  LockGuard g(g_pool_lock);
+  if (LifetimeHeaps *t = g_pool_free) {
+    g_pool_free = t->next_free;
+    return t;
+  }
+  size_t sz = align_up(sizeof(LifetimeHeaps), 64);
+  if (g_pool_bump == nullptr || g_pool_bump + sz > g_pool_end) {
+    constexpr size_t kChunk = 256 * 1024;
+    char *m = static_cast<char *>(os::reserve(kChunk, kPage));
+    if (!m) return nullptr;
+    g_pool_bump = m;
+    g_pool_end = m + kChunk;
+  }
+  void *mem = g_pool_bump;
+  g_pool_bump += sz;
+  return new (mem) LifetimeHeaps();
+}
+
+RAY_NOINLINE LifetimeHeaps *setup_thread() {
+  if (thread_heap() == nullptr || !key_ready()) return nullptr;  // engine first
+  LifetimeHeaps *t = take_record();
+  if (!t) return nullptr;
+  heap_init(&t->heaps[0], HeapKind::Thread, kPurposeArray, &kGlobalSource);
+  heap_init(&t->heaps[1], HeapKind::Thread, kPurposeArray, &kGlobalSource);
+  tls_lifetime = t;
+  pthread_setspecific(g_key, t);
+  return t;
+}
+
+}  // namespace
+
+Heap *lifetime_heap(bool long_lived) {
+  LifetimeHeaps *t = tls_lifetime;
+  if (RAY_UNLIKELY(t == nullptr) && (t = setup_thread()) == nullptr) return nullptr;
+  return &t->heaps[long_lived ? 1 : 0];
+}
+
+bool is_my_lifetime_heap(const Heap *h) {
+  const LifetimeHeaps *t = tls_lifetime;
+  return t != nullptr && (h == &t->heaps[0] || h == &t->heaps[1]);
+}
+
+}  // namespace ray

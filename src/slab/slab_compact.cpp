@@ -1,0 +1,157 @@
+// Slab compaction: a sparse slab gives back the pages no live block touches.
+//
+// A program that frees most of its small objects but keeps a scattered few pins every slab
+// they sit on; without this, that memory never returns to the OS (bench `frag`). The slab is
+// cut into at most 32 power-of-two chunks. Invariant (slab.hpp): a block touching a
+// decommitted chunk is free and on no list. The owner runs these on its slow path only.
+#include <cstring>
+
+#include "arena/span_heap.hpp"
+#include "os/os.hpp"
+#include "slab/block.hpp"
+#include "slab/slab.hpp"
+
+namespace ray {
+namespace {
+
+constexpr unsigned kMaxBlocks = 4096;  // 64 KiB slab / 16-byte blocks: the most a slab holds
+
+struct BlockSet {
+  uint64_t bits[kMaxBlocks / 64];
+  void set(uint32_t i) { bits[i >> 6] |= uint64_t(1) << (i & 63); }
+  bool has(uint32_t i) const { return bits[i >> 6] >> (i & 63) & 1; }
+  void set_range(uint32_t lo, uint32_t hi) {  // [lo, hi]
+    for (uint32_t i = lo; i <= hi;) {
+      if ((i & 63) == 0 && i + 63 <= hi) {
+        bits[i >> 6] = ~uint64_t(0);
+        i += 64;
+      } else {
+        set(i++);
+      }
+    }
+  }
+  bool all(uint32_t lo, uint32_t hi) const {  // every one of [lo, hi] set
+    for (uint32_t i = lo; i <= hi;) {
+      if ((i & 63) == 0 && i + 63 <= hi) {
+        if (bits[i >> 6] != ~uint64_t(0)) return false;
+        i += 64;
+      } else if (!has(i++)) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+uint32_t index_at(const Span *s, size_t off) {  // block holding byte `off` (no division)
+  return uint32_t((off * s->block_inverse) >> 42);
+}
+
+// Blocks [lo, hi] touching chunk c; false if none are built (< n).
+bool chunk_blocks(const Span *s, unsigned c, unsigned shift, uint32_t n, uint32_t *lo,
+                  uint32_t *hi) {
+  *lo = index_at(s, size_t(c) << shift);
+  if (*lo >= n) return false;
+  *hi = index_at(s, (size_t(c + 1) << shift) - 1);
+  if (*hi >= n) *hi = n - 1;
+  return true;
+}
+
+uint32_t chunks_touched(const Span *s, uint32_t i, unsigned shift) {
+  size_t off = size_t(i) * s->block_size;
+  unsigned a = unsigned(off >> shift), z = unsigned((off + s->block_size - 1) >> shift);
+  return (z >= 31 ? ~0u : (2u << z) - 1) & ~((1u << a) - 1);
+}
+
+}  // namespace
+
+// Compacting can free a chunk only once fewer blocks are live than there are chunks.
+uint32_t slab_first_compact_at(const Span *s) {
+  uint32_t chunks = uint32_t((size_t(s->slice_count) << 16) >> slab_chunk_shift(s));
+  uint32_t at = s->reserved_blocks / 16 < chunks / 2 ? s->reserved_blocks / 16 : chunks / 2;
+  return at > 2 ? at : 2;
+}
+
+void slab_compact(Span *s) {
+  slab_collect(s);
+  uint32_t n = s->capacity;
+  unsigned shift = slab_chunk_shift(s);
+  unsigned chunks = unsigned((size_t(s->slice_count) << 16) >> shift);
+  uint32_t gone = s->slab.decommitted_mask;
+  BlockSet free_set;
+  memset(free_set.bits, 0, (n + 63) / 64 * 8);
+  for (Block *b = s->free; b; b = block_next(b)) free_set.set(index_at(s, uintptr_t(b) - s->start));
+  uint32_t lo, hi;
+  for (unsigned c = 0; c < chunks; c++)  // unlisted blocks by the invariant are free too
+    if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) free_set.set_range(lo, hi);
+  // Only chunks wholly inside the built blocks: slab_extend later lists the blocks past
+  // `capacity`, which must never touch a decommitted chunk (slab_recommit would list them
+  // twice).
+  size_t built_end = size_t(n) * s->block_size;
+  uint32_t newly = 0;
+  for (unsigned c = 0; c < chunks && (size_t(c + 1) << shift) <= built_end; c++) {
+    if (gone >> c & 1) continue;
+    chunk_blocks(s, c, shift, n, &lo, &hi);
+    if (free_set.all(lo, hi)) newly |= 1u << c;
+  }
+  if (newly == 0) return;
+  for (unsigned c = 0; c < chunks;) {  // give back runs of chunks; a refused run stays
+    if (!(newly >> c & 1)) {
+      c++;
+      continue;
+    }
+    unsigned e = c;
+    while (e < chunks && (newly >> e & 1)) e++;
+    if (os::decommit(reinterpret_cast<void *>(s->start + (size_t(c) << shift)),
+                     size_t(e - c) << shift)) {
+      for (unsigned k = c; k < e; k++) gone |= 1u << k;
+      span_note_interior_decommit(size_t(e - c) << shift);
+    }
+    c = e;
+  }
+  s->slab.decommitted_mask = gone;
+  // Relist the free blocks that touch no decommitted chunk (from the set: links inside
+  // decommitted chunks were zeroed by the OS).
+  Block *head = nullptr;
+  for (uint32_t w = (n + 63) / 64; w-- > 0;) {
+    for (uint64_t bits = free_set.bits[w]; bits;) {
+      unsigned top = 63u - unsigned(__builtin_clzll(bits));
+      bits &= ~(uint64_t(1) << top);
+      uint32_t i = w * 64 + top;
+      if (i >= n || (chunks_touched(s, i, shift) & gone)) continue;
+      Block *b = reinterpret_cast<Block *>(s->start + size_t(i) * s->block_size);
+      block_set_next(b, head);
+      head = b;
+    }
+  }
+  s->free = head;
+}
+
+void slab_recommit(Span *s) {
+  uint32_t gone = s->slab.decommitted_mask;
+  if (gone == 0) return;
+  unsigned shift = slab_chunk_shift(s);
+  unsigned chunks = unsigned((size_t(s->slice_count) << 16) >> shift);
+  uint32_t n = s->capacity;
+  BlockSet set;
+  memset(set.bits, 0, (n + 63) / 64 * 8);
+  uint32_t lo, hi;
+  for (unsigned c = 0; c < chunks; c++)
+    if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) set.set_range(lo, hi);
+  Block *head = s->free;
+  for (uint32_t w = (n + 63) / 64; w-- > 0;) {
+    for (uint64_t bits = set.bits[w]; bits;) {
+      unsigned top = 63u - unsigned(__builtin_clzll(bits));
+      bits &= ~(uint64_t(1) << top);
+      Block *b = reinterpret_cast<Block *>(s->start + size_t(w * 64 + top) * s->block_size);
+      block_set_next(b, head);
+      head = b;
+    }
+  }
+  s->free = head;
+  span_note_interior_recommit(size_t(__builtin_popcount(gone)) << shift);
+  s->slab.decommitted_mask = 0;
+  s->slab.compact_at = slab_first_compact_at(s);
+}
+
+}  // namespace ray
