@@ -102,8 +102,8 @@ void slab_compact(Span *s) {
     }
     unsigned e = c;
     while (e < chunks && (newly >> e & 1)) e++;
-    if (os::decommit(reinterpret_cast<void *>(s->start + (size_t(c) << shift)),
-                     size_t(e - c) << shift)) {
+    if (os::decommit(reinterpret_cast<void *>(s->start + (size_t(c) << shift)), size_t(e - c)
+                                                                                    << shift)) {
       for (unsigned k = c; k < e; k++) gone |= 1u << k;
       span_note_interior_decommit(size_t(e - c) << shift);
     }
