@@ -80,18 +80,32 @@ Span *reclaim_abandoned(Heap *h, unsigned c) {
 }
 
 bool abandoned_free(Span *s, Block *b) {
-  LockGuard g(g_lock);
-  if (!(s->flags & kSpanAbandoned) || s->heap.load(std::memory_order_relaxed) != nullptr)
-    return false;
-  slab_collect(s);  // remote frees that raced with the abandonment
-  block_set_next(b, s->free);
-  s->free = b;
-  uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
-  s->used.store(used, std::memory_order_relaxed);
-  if (used == 0) {
-    list_remove((s->flags & kSpanArray) ? kPurposeArray : kPurposeMalloc, s);
-    kGlobalSource.release(kGlobalSource.ctx, s, false);  // thread heaps use the global source
+  Heap *me = tls_heap;
+  unsigned purpose = (s->flags & kSpanArray) ? kPurposeArray : kPurposeMalloc;
+  Heap *adopter = me->kind == HeapKind::Thread ? me + purpose : nullptr;
+  {
+    LockGuard g(g_lock);
+    if (!(s->flags & kSpanAbandoned) || s->heap.load(std::memory_order_relaxed) != nullptr)
+      return false;
+    list_remove(purpose, s);
+    if (!adopter) {
+      // A thread without heaps (exiting): free in place; an emptied slab goes back at once.
+      slab_collect(s);  // remote frees that raced with the abandonment
+      block_set_next(b, s->free);
+      s->free = b;
+      uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
+      s->used.store(used, std::memory_order_relaxed);
+      if (used == 0) kGlobalSource.release(kGlobalSource.ctx, s, false);
+      else list_push(purpose, s);
+      return true;
+    }
+    // Adopt it: one lock per slab rather than per block, and the frees that follow (a new
+    // thread freeing what an exited one allocated) are local.
+    s->heap.store(adopter, std::memory_order_release);
+    s->owner = adopter;
   }
+  heap_adopt(adopter, s);  // collects; keeps the slab, since `b` still counts as used
+  free_local_slow(adopter, s, b);
   return true;
 }
 

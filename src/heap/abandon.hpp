@@ -10,9 +10,10 @@ namespace ray {
 void heap_abandon(Heap *h);
 // Adopt abandoned slabs into `h`; returns one of class c with a free block, if any.
 Span *reclaim_abandoned(Heap *h, unsigned c);
-// Free block `b` of abandoned slab `s` (any thread), under the abandoned-list lock; a slab
-// that empties goes back to the span heap at once, so memory of exited threads is returned
-// when other threads free it. False if `s` is not abandoned (it was adopted meanwhile).
+// Free block `b` of abandoned slab `s` (any thread). The calling thread adopts the slab (one
+// lock per slab; later frees into it are local, and an emptied slab goes back at once); a
+// thread without heaps frees in place under the lock. False if `s` is not abandoned (it was
+// adopted meanwhile).
 bool abandoned_free(Span *s, Block *b);
 
 void abandon_fork_prepare();

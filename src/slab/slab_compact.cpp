@@ -81,7 +81,7 @@ void slab_compact(Span *s) {
   BlockSet free_set;
   memset(free_set.bits, 0, (n + 63) / 64 * 8);
   for (Block *b = s->free; b; b = block_next(b)) free_set.set(index_at(s, uintptr_t(b) - s->start));
-  uint32_t lo, hi;
+  uint32_t lo = 0, hi = 0;
   for (unsigned c = 0; c < chunks; c++)  // unlisted blocks by the invariant are free too
     if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) free_set.set_range(lo, hi);
   // Only chunks wholly inside the built blocks: slab_extend later lists the blocks past
@@ -135,7 +135,7 @@ void slab_recommit(Span *s) {
   uint32_t n = s->capacity;
   BlockSet set;
   memset(set.bits, 0, (n + 63) / 64 * 8);
-  uint32_t lo, hi;
+  uint32_t lo = 0, hi = 0;
   for (unsigned c = 0; c < chunks; c++)
     if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) set.set_range(lo, hi);
   Block *head = s->free;
