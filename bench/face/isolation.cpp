@@ -1,7 +1,10 @@
 // face_bench_array_isolation: the array face's speed alone and while another thread runs a
-// malloc-heavy workload on rayalloc's legacy face (ray_malloc/ray_free). The faces have their
-// own heaps, so the bar is a drop of at most 10%. Rounds alternate alone / disturbed, each in a
-// fresh process; medians of 5. (Two cores: the disturber has a core of its own.)
+// malloc-heavy workload on rayalloc's legacy face (ray_malloc/ray_free): small blocks, and
+// blocks up to 64 KiB (slabs taken from and given back to the span heap all the time). The
+// faces have their own heaps, so the bar is a drop of at most 10%. Timed in CPU seconds of the
+// array thread (the machine is shared; the wall clock would measure the wait for a core), in
+// interleaved rounds, each in a fresh process; medians of 5. A neighbour that computes without
+// allocating is the reference for what shared caches and memory alone cost.
 #include <stdint.h>
 
 #include <atomic>

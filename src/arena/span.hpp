@@ -31,36 +31,41 @@ enum SpanFlags : uint8_t {
   kSpanAbandoned = 1 << 5,  // Slab: in the abandoned list (heap/abandon.cpp), under its lock
 };
 
+// Two cache lines: the first holds what the owner's fast paths touch; the second what other
+// threads write (thread_free, by every remote free) and cold list links. Keeping them apart
+// means a remote free does not evict the line the owner's next malloc needs.
 struct alignas(128) Span {
-  // -- hot: heap fast paths --
-  Block *free;        // ready to hand out (owner only)
-  Block *local_free;  // owner frees parked off the allocation list (pools); merged by collect
+  // ---- line 1: owner fast paths ----
+  Block *free;                 // ready to hand out (owner only)
   std::atomic<uint32_t> used;  // owner writes; stats readers load relaxed
-  uint32_t capacity;  // Slab: blocks built into free lists so far.
-                      // Large: slices committed (always a prefix of the span).
+  uint32_t capacity;           // Slab: blocks built into free lists so far.
+                               // Large: slices committed (always a prefix of the span).
   uint32_t block_size;
   uint32_t reserved_blocks;  // blocks that fit in the slab
   uint64_t block_inverse;    // ceil(2^42 / block_size): division-free interior check
   uintptr_t start;           // address of the first byte
   std::atomic<Heap *> heap;  // owner heap, or nullptr
-  std::atomic<uintptr_t> thread_free;  // blocks freed by other threads (a stack)
-  // -- cold --
-  Span *next, *prev;          // heap bin queue, or span-heap free list
-  Span *lru_next, *lru_prev;  // span heap: dirty free spans, oldest first
   uint32_t slice_count;
   SpanKind kind;
   uint8_t size_class;
-  uint8_t flags;
+  // Read by any thread on free paths while the owner (or the abandoned-list lock holder)
+  // changes bits: atomic, relaxed (plain moves on x86).
+  std::atomic<uint8_t> flags;
   std::atomic<uint8_t> in_full;  // slab is in its heap's full list (remote frees notify)
-  size_t large_size;             // Large: bytes handed out (page rounded)
-  Heap *owner;                   // heap whose span source it came from (for its release)
+  struct {
+    uint32_t compact_at;        // Slab: the owner compacts when `used` falls to this
+    uint32_t decommitted_mask;  // Slab: chunk i (slab_chunk_bytes) given back to the OS
+  } slab;
+  // ---- line 2: written by other threads, or cold ----
+  alignas(64) std::atomic<uintptr_t> thread_free;  // blocks freed by other threads (a stack)
+  Block *local_free;  // owner frees parked off the allocation list (pools); merged by collect
+  Span *next, *prev;          // heap bin queue, or span-heap free list
+  Span *lru_next, *lru_prev;  // span heap: dirty free spans, oldest first (arenas: span list)
   union {
+    size_t large_size;     // Large: bytes handed out (page rounded)
     uint64_t freed_at_ms;  // Free: when it became free (purge delay)
-    struct {
-      uint32_t compact_at;        // Slab: the owner compacts when `used` falls to this
-      uint32_t decommitted_mask;  // Slab: chunk i (slab_chunk_bytes) given back to the OS
-    } slab;
   };
+  Heap *owner;  // heap whose span source it came from (for its release)
 };
 static_assert(sizeof(Span) == 128);
 

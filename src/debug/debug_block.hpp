@@ -65,11 +65,28 @@ struct EngineBlock {
   Span *span;
 };
 
-// The engine block holding `p` (any byte of it), if `p` lies in a slab or at the head slice of
-// a large span.
+// The chunk map holds only the first and last slice of a large span, and a debug block aligned
+// to 64 KiB or more starts in an interior one: the span is the one whose head is the nearest
+// mapped slice to the left (a free span's head, if `idx` lies in a free span).
+inline Span *large_span_covering(size_t idx) {
+  constexpr size_t kMaxScan = kMaxAlign >> kSliceShift;  // the widest alignment gap
+  for (size_t j = idx, scanned = 0; j > 0 && scanned <= kMaxScan; j--, scanned++) {
+    uint32_t head = g_res.map[j];
+    if (head == 0) continue;
+    Span *s = &g_res.spans[head];
+    return s->kind == SpanKind::Large && idx < head + s->slice_count ? s : nullptr;
+  }
+  return nullptr;
+}
+
+// The engine block holding `p` (any byte of it), if `p` lies in a slab or a large span.
 inline bool engine_block_of(const void *p, EngineBlock *out) {
   if (!in_reservation(p)) return false;
   Span *s = span_of(p);
+  if (s->kind != SpanKind::Slab && s->kind != SpanKind::Large) {
+    s = large_span_covering(slice_index(p));
+    if (!s) return false;
+  }
   uintptr_t a = uintptr_t(p);
   if (s->kind == SpanKind::Slab) {
     size_t i = (a - s->start) / s->block_size;

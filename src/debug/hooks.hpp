@@ -17,14 +17,14 @@ constexpr unsigned char kArrayPoison = 0xFA;
 void debug_poison(void *p, size_t n);
 // True if [p, p+n) still holds the poison pattern; else *bad = first changed byte.
 bool debug_check_poison(const void *p, size_t n, const void **bad);
-// Make [p, p+n) addressable again (valgrind: undefined contents) before the library writes
-// the slots (push, append, resize). It first checks that they still hold the poison (or read
-// as zero: RAY_HINT_ZERO capacity is not poisoned), and reports a "write into unused array
-// capacity" naming the first changed byte if not.
+// Make [p, p+n) addressable again (valgrind: defined, since the program may have written it
+// before raising the length with set_len) as it becomes live.
 void debug_unpoison(void *p, size_t n);
-// As debug_unpoison, without the check: for bytes the program was entitled to write before
-// making them live (set_len over data written through the pointer).
-void debug_unpoison_written(void *p, size_t n);
+// As debug_unpoison, for slots the library itself is about to overwrite (push, append,
+// resize): it first checks that they still hold the poison (or read as zero: RAY_HINT_ZERO
+// capacity is not poisoned), and reports a "write into unused array capacity" naming the first
+// changed byte if not, since what the program wrote there would be lost.
+void debug_unpoison_checked(void *p, size_t n);
 // The engine hands [p, p+n) out (a span, a block): whatever a previous owner marked for
 // valgrind (poison, freed), it is addressable and defined now, as fresh mmap memory is.
 void debug_handed_out(void *p, size_t n);
@@ -39,7 +39,7 @@ void debug_block_dead(const void *p);
 inline void debug_poison(void *, size_t) {}
 inline bool debug_check_poison(const void *, size_t, const void **) { return true; }
 inline void debug_unpoison(void *, size_t) {}
-inline void debug_unpoison_written(void *, size_t) {}
+inline void debug_unpoison_checked(void *, size_t) {}
 inline void debug_handed_out(void *, size_t) {}
 inline void debug_taken_back(void *, size_t) {}
 inline void debug_block_live(const void *, size_t, bool) {}

@@ -2,10 +2,10 @@
 // holds its header and elements, and every way that block changes size.
 //
 // Owns: placement (slab block up to kSlabMax; a large span above it, or from the start for
-// GROWS / STABLE / HUGE_PAGES arrays), growth in place (a large span commits more of its
-// reserved tail, or takes the free slices after it), moves (mremap of the committed pages when
-// they are >= kRemapMin, else a copy of the header and the live len * elem_size bytes only),
-// shrinking, and the growth counters.
+// GROWS / STABLE arrays; spans of 2 MiB or more, and HUGE_PAGES ones, on 2 MiB boundaries),
+// growth in place (a large span commits more of its reserved tail, or takes the free slices
+// after it), moves (mremap of the committed pages when they are >= kRemapMin, else a copy of
+// the header and the live len * elem_size bytes only), shrinking, and the growth counters.
 //
 // Invariants:
 //  - A large array span has kind Large, flags kSpanArray, owner = the heap whose source gave it,

@@ -9,7 +9,9 @@
 //
 // Owns: the per-thread pair (records come from the OS layer, never from malloc; recycled when
 // a thread exits), the thread-exit hand-over (their slabs are abandoned like the thread's own,
-// to be adopted by other array heaps) and fork safety of the record pool.
+// to be adopted by other array heaps) and fork safety of the record pool. The record is found
+// through a pthread key, not a TLS variable: the library keeps one initial-exec TLS pointer
+// (tls_heap) so that dlopen of it never runs out of static TLS.
 #include <pthread.h>
 
 #include <new>
@@ -32,7 +34,6 @@ LifetimeHeaps *g_pool_free;
 char *g_pool_bump, *g_pool_end;
 pthread_key_t g_key;
 std::atomic<int> g_key_state;  // 0: none, 1: being created, 2: ready
-__thread LifetimeHeaps *tls_lifetime;
 
 void fork_prepare() {
   g_pool_lock.lock();
@@ -46,7 +47,6 @@ void fork_child() {
 
 void thread_done(void *arg) {
   auto *t = static_cast<LifetimeHeaps *>(arg);
-  tls_lifetime = nullptr;
   heap_abandon(&t->heaps[0]);
   heap_abandon(&t->heaps[1]);
   LockGuard g(g_pool_lock);
@@ -96,21 +96,33 @@ RAY_NOINLINE LifetimeHeaps *setup_thread() {
   if (!t) return nullptr;
   heap_init(&t->heaps[0], HeapKind::Thread, kPurposeArray, &kGlobalSource);
   heap_init(&t->heaps[1], HeapKind::Thread, kPurposeArray, &kGlobalSource);
-  tls_lifetime = t;
-  pthread_setspecific(g_key, t);
+  if (pthread_setspecific(g_key, t) != 0) {
+    LockGuard g(g_pool_lock);
+    t->next_free = g_pool_free;
+    g_pool_free = t;
+    return nullptr;
+  }
   return t;
+}
+
+// The calling thread's record, or nullptr if it has none yet.
+LifetimeHeaps *my_record() {
+  if (g_key_state.load(std::memory_order_acquire) != 2) return nullptr;
+  return static_cast<LifetimeHeaps *>(pthread_getspecific(g_key));
 }
 
 }  // namespace
 
 Heap *lifetime_heap(bool long_lived) {
-  LifetimeHeaps *t = tls_lifetime;
+  LifetimeHeaps *t = my_record();
   if (RAY_UNLIKELY(t == nullptr) && (t = setup_thread()) == nullptr) return nullptr;
   return &t->heaps[long_lived ? 1 : 0];
 }
 
 bool is_my_lifetime_heap(const Heap *h) {
-  const LifetimeHeaps *t = tls_lifetime;
+  // Only thread array heaps other than the caller's own can be: skip the key for the rest.
+  if (h->kind != HeapKind::Thread || h->purpose != kPurposeArray || h == tls_heap + 1) return false;
+  const LifetimeHeaps *t = my_record();
   return t != nullptr && (h == &t->heaps[0] || h == &t->heaps[1]);
 }
 

@@ -29,7 +29,9 @@ RAY_API int ray_owns(const void *p) {
   if (int mine = debug_owns(p); mine >= 0) return mine;  // blocks with a debug header
 #endif
   const Span *s = span_of(p);
-  if (s->kind == SpanKind::Slab) return slab_block_start(s, p);
-  return s->kind == SpanKind::Large && uintptr_t(p) == s->start;
+  if (s->kind == SpanKind::Slab && slab_block_start(s, p)) return 1;
+  if (s->kind == SpanKind::Large && uintptr_t(p) == s->start) return 1;
+  // An array's data pointer sits a header past its block's start.
+  return (s->flags & kSpanArray) && g_array_hooks.usable_size && g_array_hooks.usable_size(p) != 0;
 }
 }

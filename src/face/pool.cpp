@@ -234,19 +234,25 @@ RAY_API void ray_pool_free(ray_pool *p, void *obj) {
   if (!pool_valid(p)) return report_error(EINVAL, "ray_pool_free: not a live pool", p);
   Span *s = slab_of_object(p, obj);
   if (!s) return report_error(EINVAL, "ray_pool_free: object does not belong to this pool", obj);
-  HeapLock hl(&p->heap);
-  // Onto the slab's list, so the next alloc reuses the slot (LIFO, cache-hot). A slab that was
-  // full or is now empty takes the engine's owner slow path (back to bins[0] / retire).
-  Block *b = static_cast<Block *>(obj);
-  block_set_next(b, s->free);
-  s->free = b;
-  uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
-  s->used.store(used, std::memory_order_relaxed);
+  {
+    HeapLock hl(&p->heap);
+    // Onto the slab's list, so the next alloc reuses the slot (LIFO, cache-hot). A slab that
+    // was full or is now empty takes the engine's owner slow path (back to bins[0] / retire).
+    Block *b = static_cast<Block *>(obj);
+    uint32_t used = s->used.load(std::memory_order_relaxed);
+    if (RAY_LIKELY(b != s->free && used != 0)) {  // else: the cheap cases of a double free
+      block_set_next(b, s->free);
+      s->free = b;
+      s->used.store(--used, std::memory_order_relaxed);
 #ifdef RAY_STATS
-  p->heap.n_free++;
+      p->heap.n_free++;
 #endif
-  if (RAY_UNLIKELY(used == 0 || s->in_full.load(std::memory_order_relaxed)))
-    free_local_slow(&p->heap, s, nullptr);
+      if (RAY_UNLIKELY(used == 0 || s->in_full.load(std::memory_order_relaxed)))
+        free_local_slow(&p->heap, s, nullptr);
+      return;
+    }
+  }
+  report_error(EINVAL, "ray_pool_free: double free", obj);  // with the lock released
 }
 
 RAY_API void ray_pool_visit(ray_pool *p, void (*fn)(void *obj, void *ctx), void *ctx) {

@@ -315,6 +315,7 @@ RAY_API void *ray_arena_malloc(ray_arena *a, size_t size) {
       return b;
     }
   }
+  tls_oom_arena = nullptr;  // forget a refusal some earlier call recovered from
   for (int oom_calls = 0;;) {
     void *p = heap_alloc_in(h, size);
     if (p || !arena_retry_after_oom(a, &oom_calls)) {

@@ -13,6 +13,14 @@
 
 using namespace array_test;
 
+// free() takes arrays when rayalloc replaces malloc; with the prefixed library (the system
+// malloc stays, as under the sanitizers) ray_free does.
+#ifdef ARRAY_TEST_PREFIXED
+#define FREE ray_free
+#else
+#define FREE free
+#endif
+
 namespace {
 
 // Arrays of mixed sizes (slab blocks and spans), tagged so a mix-up is caught.
@@ -38,7 +46,7 @@ TEST(ArrayThreads, FreedOnAnotherThread) {
         if (i & 1)
           ray_array_free(arrays[i]);
         else
-          free(arrays[i]);
+          FREE(arrays[i]);
       }
     });
     t.join();

@@ -1,5 +1,5 @@
 /* Bug class: write into an array's unused capacity (a[4] of an array of length 0), found when
- * the array grows over that slot. */
+ * the array is freed: the poison of [len, cap) was disturbed. */
 #include <rayalloc.h>
 
 #include "bug_common.h"
@@ -9,8 +9,7 @@ int main(void) {
   if (!a) return 2;
   int *p = opaque(&a[4]);
   announce(p);
-  *p = 7; /* beyond len: the array does not own this slot's contents */
-  for (int i = 0; i < 8; i++) RAY_ARR_PUSH(a, i);
+  *p = 7; /* beyond len: lost, since no set_len or push made the slot live */
   RAY_ARR_FREE(a);
   return 0;
 }

@@ -185,18 +185,22 @@ TEST_F(DebugChecks, ReallocKeepsContentsAndChecks) {
 }
 
 TEST_F(DebugChecks, AlignedAllocationsAreAlignedAndChecked) {
-  for (size_t align : {size_t(32), size_t(64), size_t(4096), size_t(65536), size_t(1) << 20}) {
-    void *p = nullptr;
-    ASSERT_EQ(posix_memalign(&p, align, 100), 0) << align;
-    EXPECT_EQ(uintptr_t(p) % align, 0u) << align;
-    EXPECT_EQ(malloc_usable_size(p), 100u);
-    opaque(bytes(p))[100] = 1;
-    free(p);
-    ExpectReport("redzone overwritten in free()", p, EFAULT);
-    opaque(bytes(p))[100] = 0xFD;
-    free(p);
-    ExpectNoReport();
-  }
+  for (size_t align : {size_t(32), size_t(64), size_t(4096), size_t(65536), size_t(1) << 20})
+    for (size_t n : {size_t(100), size_t(300000)}) {  // a large one starts past its first slice
+      void *p = nullptr;
+      ASSERT_EQ(posix_memalign(&p, align, n), 0) << align;
+      EXPECT_EQ(uintptr_t(p) % align, 0u) << align;
+      EXPECT_EQ(malloc_usable_size(p), n);
+      EXPECT_TRUE(ray_owns(p));
+      opaque(bytes(p))[n] = 1;
+      free(p);
+      ExpectReport("redzone overwritten in free()", p, EFAULT);
+      opaque(bytes(p))[n] = 0xFD;
+      free(opaque(bytes(p) + n / 2));
+      ExpectReport("interior pointer in free()", bytes(p) + n / 2, EINVAL);
+      free(p);
+      ExpectNoReport();
+    }
   void *a = aligned_alloc(256, 512);
   EXPECT_EQ(uintptr_t(a) % 256, 0u);
   free(a);

@@ -108,6 +108,23 @@ TEST(PoolFree, ForeignObjectGoesToTheErrorHandler) {
   ray_pool_destroy(q);
 }
 
+TEST(PoolFree, ImmediateDoubleFreeIsReported) {
+  ray_pool *p = ray_pool_new(32, 0, nullptr);
+  void *a = ray_pool_alloc(p), *b = ray_pool_alloc(p);
+  ray_pool_free(p, a);
+  {
+    ErrorRecorder rec;
+    ray_pool_free(p, a);
+    EXPECT_EQ(rec.calls, 1);
+    EXPECT_EQ(rec.last_ptr, a);
+  }
+  // The pool is intact: a is handed out once, then b's slot after b is freed.
+  EXPECT_EQ(ray_pool_alloc(p), a);
+  ray_pool_free(p, b);
+  EXPECT_EQ(ray_pool_alloc(p), b);
+  ray_pool_destroy(p);
+}
+
 TEST(PoolVisit, SeesExactlyTheLiveObjectsAfterRandomOrderFrees) {
   ray_pool *p = ray_pool_new(40, 8, nullptr);
   auto v = alloc_n(p, 200000);

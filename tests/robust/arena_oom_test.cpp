@@ -55,7 +55,7 @@ int on_oom(void *ctx, size_t) {
   auto *l = static_cast<Ledger *>(ctx);
   l->oom_calls++;
   if (!l->give_back || l->give_back->empty()) return 1;  // "try again", having freed nothing
-  free(l->give_back->back());
+  ray_free(l->give_back->back());
   l->give_back->pop_back();
   return 1;
 }
@@ -109,10 +109,10 @@ TEST(ArenaOom, LimitGivesEnomemAndFreeResetRecover) {
   EXPECT_EQ(l.over_limit.load(), 0) << "committed past the limit (peak " << l.peak << ")";
   expect_intact(blocks);
 
-  // Freeing (with the ordinary free()) makes room again.
+  // Freeing (ray_free, which is free() in the malloc-replacing build) makes room again.
   size_t freed = 0;
   for (size_t i = 0; i < blocks.size(); i += 2) {
-    free(blocks[i].first);
+    ray_free(blocks[i].first);
     freed += blocks[i].second;
     blocks[i].first = nullptr;
   }
