@@ -43,7 +43,9 @@ bool debug_check_poison(const void *p, size_t n, const void **bad) {
   return b == nullptr;
 }
 
-void debug_unpoison(void *p, size_t n) { vg::defined(p, n); }
+void debug_unpoison(void *p, size_t n) {
+  vg::defined(p, n);
+}
 
 void debug_unpoison_checked(void *p, size_t n) {
   if (n == 0) return;
@@ -61,13 +63,21 @@ void debug_unpoison_checked(void *p, size_t n) {
   vg::defined(p, n);
 }
 
-void debug_handed_out(void *p, size_t n) { vg::defined(p, n); }
+void debug_handed_out(void *p, size_t n) {
+  vg::defined(p, n);
+}
 
-void debug_taken_back(void *p, size_t n) { vg::noaccess(p, n); }
+void debug_taken_back(void *p, size_t n) {
+  vg::noaccess(p, n);
+}
 
-void debug_block_live(const void *p, size_t n, bool zeroed) { vg::malloclike(p, n, zeroed); }
+void debug_block_live(const void *p, size_t n, bool zeroed) {
+  vg::malloclike(p, n, zeroed);
+}
 
-void debug_block_dead(const void *p) { vg::freelike(p); }
+void debug_block_dead(const void *p) {
+  vg::freelike(p);
+}
 
 }  // namespace ray
 #endif  // RAY_DEBUG

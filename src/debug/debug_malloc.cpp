@@ -19,7 +19,8 @@
 namespace ray {
 namespace {
 
-constexpr size_t kFreshFillMax = 64 * 1024;  // fill of a large block whose pages are fresh
+constexpr size_t kFreshFillMax = 64 * 1024;   // fill of a large block whose pages are fresh
+constexpr size_t kReallocRedzoneCheck = 256;  // redzone bytes checked by an in-place realloc
 
 // First byte of [p, p+n) that is not `fill`, or nullptr.
 const unsigned char *first_not(uintptr_t p, size_t n, unsigned char fill) {
@@ -117,12 +118,15 @@ void *alloc_with_room(size_t n, size_t room, size_t align, bool zero) {
   return open_block(pl, n, align, zero);
 }
 
-// The redzone of a live block is intact? Else report it (the caller then does nothing).
-bool redzone_ok(const EngineBlock &b, uintptr_t user, size_t n, const char *call) {
+// The redzone of a live block is intact (its first `limit` bytes)? Else report it (the caller
+// then does nothing).
+bool redzone_ok(const EngineBlock &b, uintptr_t user, size_t n, const char *call,
+                size_t limit = ~size_t(0)) {
   const unsigned char *bad;
   {
     vg::Quiet quiet;
-    bad = first_not(user + n, redzone_end(b) - user - n, kRedzoneFill);
+    size_t len = redzone_end(b) - user - n;
+    bad = first_not(user + n, len < limit ? len : limit, kRedzoneFill);
   }
   if (!bad) return true;
   char d[96];
@@ -165,8 +169,8 @@ void free_user(const EngineBlock &b, uintptr_t user, const char *call) {
   {
     vg::Quiet quiet;
     n = h->size;
-    was_live = __atomic_compare_exchange_n(&h->state, &state, kStateFreed, false,
-                                           __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    was_live = __atomic_compare_exchange_n(&h->state, &state, kStateFreed, false, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_RELAXED);
   }
   if (!was_live) {
     char d[96];
@@ -228,9 +232,12 @@ void debug_free(void *p, const char *call) {
   if (!in_reservation(p)) return report_foreign(p, call);
   EngineBlock b;
   switch (find_user(p, call, &b)) {
-    case 1: return free_user(b, uintptr_t(p), call);
-    case 0: return heap_free(p);  // arrays, pools, arena blocks: the engine's own checks
-    default: return;
+    case 1:
+      return free_user(b, uintptr_t(p), call);
+    case 0:
+      return heap_free(p);  // arrays, pools, arena blocks: the engine's own checks
+    default:
+      return;
   }
 }
 
@@ -296,7 +303,9 @@ void *debug_realloc(void *p, size_t n) {
     errno = EINVAL;
     return nullptr;
   }
-  if (!redzone_ok(b, user, old, "realloc()")) {
+  // A block growing in place by small steps is checked near its end only: the whole redzone
+  // (which holds the room to grow) is checked when it is freed or moves.
+  if (!redzone_ok(b, user, old, "realloc()", kReallocRedzoneCheck)) {
     errno = EINVAL;
     return nullptr;
   }
@@ -304,13 +313,19 @@ void *debug_realloc(void *p, size_t n) {
   if (n <= g_res.size && user + n + kMinRedzone <= end && n >= old / 2) {  // in place
     {
       vg::Quiet quiet;
-      if (n > old) fill(user + old, kAllocFill, n - old);
-      fill(user + n, kRedzoneFill, end - user - n);
+      if (n > old)
+        fill(user + old, kAllocFill, n - old);  // was redzone
+      else
+        fill(user + n, kRedzoneFill, old - n);  // becomes redzone
       h->size = n;
     }
     vg::resize(p, old, n);
-    vg::noaccess(reinterpret_cast<void *>(user + n), end - user - n);
+    if (n < old) vg::noaccess(reinterpret_cast<void *>(user + n), old - n);
     return p;
+  }
+  if (!redzone_ok(b, user, old, "realloc()")) {
+    errno = EINVAL;
+    return nullptr;
   }
   // Moves; a large block growing gets room to grow in place next time (no quadratic copying).
   size_t room = n > old && n > kSlabMax / 2 ? n + n / 2 : 0;
@@ -344,7 +359,9 @@ int debug_owns(const void *p) {
          __atomic_load_n(&header_of_user(user)->state, __ATOMIC_ACQUIRE) == kStateLive;
 }
 
-void debug_trim() { quarantine_flush(); }
+void debug_trim() {
+  quarantine_flush();
+}
 
 // Static links pull leak_report.o (whose destructor nothing calls by name) with this file.
 __attribute__((used)) void (*const g_pull_exit_checks)() = debug_at_exit;

@@ -12,12 +12,18 @@ namespace ray {
 
 const char *debug_error_name(DebugError e) {
   switch (e) {
-    case DebugError::DoubleFree: return "double free";
-    case DebugError::InvalidFree: return "invalid free";
-    case DebugError::InteriorPointer: return "interior pointer";
-    case DebugError::Redzone: return "redzone overwritten";
-    case DebugError::WriteAfterFree: return "write after free";
-    case DebugError::ArrayCapacity: return "write into unused array capacity";
+    case DebugError::DoubleFree:
+      return "double free";
+    case DebugError::InvalidFree:
+      return "invalid free";
+    case DebugError::InteriorPointer:
+      return "interior pointer";
+    case DebugError::Redzone:
+      return "redzone overwritten";
+    case DebugError::WriteAfterFree:
+      return "write after free";
+    case DebugError::ArrayCapacity:
+      return "write into unused array capacity";
   }
   return "error";
 }

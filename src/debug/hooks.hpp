@@ -37,7 +37,9 @@ void debug_block_live(const void *p, size_t n, bool zeroed);
 void debug_block_dead(const void *p);
 #else
 inline void debug_poison(void *, size_t) {}
-inline bool debug_check_poison(const void *, size_t, const void **) { return true; }
+inline bool debug_check_poison(const void *, size_t, const void **) {
+  return true;
+}
 inline void debug_unpoison(void *, size_t) {}
 inline void debug_unpoison_checked(void *, size_t) {}
 inline void debug_handed_out(void *, size_t) {}

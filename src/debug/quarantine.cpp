@@ -53,9 +53,15 @@ void drain(bool all) {
   }
 }
 
-void fork_prepare() { g_lock.lock(); }
-void fork_parent() { g_lock.unlock(); }
-void fork_child() { g_lock.reset(); }
+void fork_prepare() {
+  g_lock.lock();
+}
+void fork_parent() {
+  g_lock.unlock();
+}
+void fork_child() {
+  g_lock.reset();
+}
 
 // At load time: the engine first, so that whatever pthread_atfork allocates finds it ready.
 __attribute__((constructor)) void register_fork_handlers() {
@@ -84,9 +90,15 @@ void quarantine_push(uintptr_t user, size_t engine_bytes) {
   drain(false);
 }
 
-void quarantine_flush() { drain(true); }
-size_t debug_quarantine_bytes() { return g_bytes.load(std::memory_order_relaxed); }
-size_t debug_quarantine_blocks() { return g_blocks.load(std::memory_order_relaxed); }
+void quarantine_flush() {
+  drain(true);
+}
+size_t debug_quarantine_bytes() {
+  return g_bytes.load(std::memory_order_relaxed);
+}
+size_t debug_quarantine_blocks() {
+  return g_blocks.load(std::memory_order_relaxed);
+}
 
 }  // namespace ray
 #endif  // RAY_DEBUG

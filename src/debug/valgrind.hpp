@@ -20,17 +20,27 @@
 namespace ray::vg {
 
 #ifdef RAY_VALGRIND
-inline bool running() { return RUNNING_ON_VALGRIND != 0; }
+inline bool running() {
+  return RUNNING_ON_VALGRIND != 0;
+}
 inline void malloclike(const void *p, size_t n, bool zeroed) {
   VALGRIND_MALLOCLIKE_BLOCK(p, n, 0, zeroed);
 }
-inline void freelike(const void *p) { VALGRIND_FREELIKE_BLOCK(p, 0); }
+inline void freelike(const void *p) {
+  VALGRIND_FREELIKE_BLOCK(p, 0);
+}
 inline void resize(const void *p, size_t old_n, size_t new_n) {
   VALGRIND_RESIZEINPLACE_BLOCK(p, old_n, new_n, 0);
 }
-inline void noaccess(const void *p, size_t n) { VALGRIND_MAKE_MEM_NOACCESS(p, n); }
-inline void undefined(const void *p, size_t n) { VALGRIND_MAKE_MEM_UNDEFINED(p, n); }
-inline void defined(const void *p, size_t n) { VALGRIND_MAKE_MEM_DEFINED(p, n); }
+inline void noaccess(const void *p, size_t n) {
+  VALGRIND_MAKE_MEM_NOACCESS(p, n);
+}
+inline void undefined(const void *p, size_t n) {
+  VALGRIND_MAKE_MEM_UNDEFINED(p, n);
+}
+inline void defined(const void *p, size_t n) {
+  VALGRIND_MAKE_MEM_DEFINED(p, n);
+}
 class Quiet {
  public:
   Quiet() { VALGRIND_DISABLE_ERROR_REPORTING; }
@@ -39,7 +49,9 @@ class Quiet {
   Quiet &operator=(const Quiet &) = delete;
 };
 #else
-inline bool running() { return false; }
+inline bool running() {
+  return false;
+}
 inline void malloclike(const void *, size_t, bool) {}
 inline void freelike(const void *) {}
 inline void resize(const void *, size_t, size_t) {}

@@ -76,15 +76,6 @@ void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *sr
 }
 
 // Pop a block of a slab known to have one.
-static RAY_INLINE void *pop_block(Span *s) {
-  Block *b = s->free;
-  Block *next = block_next(b);
-  if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
-  s->free = next;
-  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  asan_unpoison(b, s->block_size);
-  return b;
-}
 
 void move_to_full(Heap *h, Span *s) {
   unsigned c = s->size_class;
@@ -141,7 +132,7 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
           queue_push_front(h->bins[c], s);
           update_direct(h, c);
         }
-        return pop_block(s);
+        return slab_pop_block(s);
       }
       move_to_full(h, s);
       s = next;
@@ -149,7 +140,7 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
     if (!h->remote_hint.exchange(false, std::memory_order_acquire)) break;
     rescue_full(h);
   }
-  if (Span *s = reclaim_abandoned(h, c)) return pop_block(s);
+  if (Span *s = reclaim_abandoned(h, c)) return slab_pop_block(s);
   Span *s = h->source->acquire(h->source->ctx, slab_slices(c), kSliceSize, true, nullptr);
   if (!s) {
     errno = ENOMEM;
@@ -159,21 +150,21 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
   slab_extend(s);
   queue_push_front(h->bins[c], s);
   update_direct(h, c);
-  return pop_block(s);
+  return slab_pop_block(s);
 }
 
 void *heap_alloc_class(Heap *h, unsigned c) {
   Span *s = h->bins[c].head;
 #ifdef RAY_STATS
   // The malloc family's slow-path and aligned allocations (its fast path counts in heap.hpp).
-  void *p = RAY_LIKELY(s && s->free) ? pop_block(s) : alloc_class_slow(h, c);
+  void *p = RAY_LIKELY(s && s->free) ? slab_pop_block(s) : alloc_class_slow(h, c);
   if (p && h->kind == HeapKind::Thread && h->purpose == kPurposeMalloc) h->n_malloc++;
 #ifdef RAY_DEBUG
   if (p) debug_handed_out(p, class_size(c));  // valgrind: whatever its last owner marked
 #endif
   return p;
 #else
-  if (RAY_LIKELY(s && s->free)) return pop_block(s);
+  if (RAY_LIKELY(s && s->free)) return slab_pop_block(s);
   return alloc_class_slow(h, c);
 #endif
 }

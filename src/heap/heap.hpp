@@ -118,22 +118,32 @@ RAY_INLINE bool slab_block_start(const Span *s, const void *p) {
 }
 
 // ---- fast paths ----
+// Pop the first free block of a slab known to have one (no statistics).
+RAY_INLINE void *slab_pop_block(Span *s) {
+  Block *b = s->free;
+  Block *next = block_next(b);
+  if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
+  s->free = next;
+  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  asan_unpoison(b, s->block_size);
+  return b;
+}
+
 RAY_INLINE void *heap_malloc(size_t n) {
   Heap *h = tls_heap;
+  Span *s;
   if (RAY_LIKELY(n <= kDirectMax)) {
-    Span *s = h->direct[(n + 15) >> 4];
-    Block *b = s->free;
-    if (RAY_LIKELY(b != nullptr)) {
-      Block *next = block_next(b);
-      if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
-      s->free = next;
-      s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    s = h->direct[(n + 15) >> 4];  // small: one table lookup, never null
+  } else {
+    if (n > kSlabMax) return heap_malloc_slow(h, n);
+    s = h->bins[size_class_of(n)].head;  // up to 64 KiB: the class's current slab
+    if (s == nullptr) return heap_malloc_slow(h, n);
+  }
+  if (RAY_LIKELY(s->free != nullptr)) {
 #ifdef RAY_STATS
-      h->n_malloc++;
+    h->n_malloc++;
 #endif
-      asan_unpoison(b, s->block_size);
-      return b;
-    }
+    return slab_pop_block(s);
   }
   return heap_malloc_slow(h, n);
 }

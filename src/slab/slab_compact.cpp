@@ -73,6 +73,7 @@ uint32_t slab_first_compact_at(const Span *s) {
 }
 
 void slab_compact(Span *s) {
+  if (s->reserved_blocks > kMaxBlocks) return;  // pool slabs (never compacted) can hold more
   slab_collect(s);
   uint32_t n = s->capacity;
   unsigned shift = slab_chunk_shift(s);

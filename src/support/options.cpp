@@ -31,11 +31,28 @@ bool parse_size(const char *s, size_t *out) {
   unsigned long long v = strtoull(s, &end, 10);
   unsigned shift = 0;
   switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+      shift = 10;
+      end++;
+      break;
+    case 'm':
+    case 'M':
+      shift = 20;
+      end++;
+      break;
+    case 'g':
+    case 'G':
+      shift = 30;
+      end++;
+      break;
+    case 't':
+    case 'T':
+      shift = 40;
+      end++;
+      break;
+    default:
+      break;
   }
   if (*end == 'i' && shift) end++;
   if (*end == 'B' || *end == 'b') end++;
@@ -47,8 +64,8 @@ bool parse_size(const char *s, size_t *out) {
 
 static void warn(const char *name, const char *value, const char *why) {
   char buf[400];
-  snprintf(buf, sizeof buf, "rayalloc: warning: %s=\"%.64s\" %s; using the default\n", name,
-           value, why);
+  snprintf(buf, sizeof buf, "rayalloc: warning: %s=\"%.64s\" %s; using the default\n", name, value,
+           why);
   os::write_stderr(buf);
 }
 
@@ -97,8 +114,7 @@ static void parse_stats(Options &o) {
   if (!v) return;
   if (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) {
     o.stats = v[0] - '0';
-  } else if (strncmp(v, "json:", 5) == 0 && v[5] != '\0' &&
-             strlen(v + 5) < sizeof o.stats_path) {
+  } else if (strncmp(v, "json:", 5) == 0 && v[5] != '\0' && strlen(v + 5) < sizeof o.stats_path) {
     o.stats = kStatsJson;
     strcpy(o.stats_path, v + 5);
   } else {
@@ -122,20 +138,24 @@ void options_init() {
   Options &o = g_options;
   o = Options{};
   if (running_on_valgrind()) o.reserve = kValgrindReserve;
-  parse_size_option("RAYALLOC_RESERVE", size_t(64) << 20, size_t(64) << 40,
-                    "a size like 64G or 1T", &o.reserve);
+  parse_size_option("RAYALLOC_RESERVE", size_t(64) << 20, size_t(64) << 40, "a size like 64G or 1T",
+                    &o.reserve);
   if (const char *v = getenv("RAYALLOC_DECOMMIT_DELAY_MS")) {
     uint64_t n;
-    if (!parse_uint(v, &n) || n > 3600000) warn("RAYALLOC_DECOMMIT_DELAY_MS", v, "is not 0..3600000");
-    else o.decommit_delay_ms = n;
+    if (!parse_uint(v, &n) || n > 3600000)
+      warn("RAYALLOC_DECOMMIT_DELAY_MS", v, "is not 0..3600000");
+    else
+      o.decommit_delay_ms = n;
   }
   parse_size_option("RAYALLOC_CACHE", 0, size_t(1) << 40, "a size like 8M", &o.cache_bytes);
-  if (const char *v = getenv("RAYALLOC_HUGE_PAGES")) parse_switch("RAYALLOC_HUGE_PAGES", v, &o.huge_pages);
+  if (const char *v = getenv("RAYALLOC_HUGE_PAGES"))
+    parse_switch("RAYALLOC_HUGE_PAGES", v, &o.huge_pages);
   parse_stats(o);
   if (const char *v = getenv("RAYALLOC_VERBOSE")) parse_switch("RAYALLOC_VERBOSE", v, &o.verbose);
   parse_size_option("RAYALLOC_DEBUG_QUARANTINE", 0, size_t(1) << 30, "a size like 16M",
                     &o.debug_quarantine);
-  if (const char *v = getenv("RAYALLOC_DEBUG_LEAKS")) parse_switch("RAYALLOC_DEBUG_LEAKS", v, &o.debug_leaks);
+  if (const char *v = getenv("RAYALLOC_DEBUG_LEAKS"))
+    parse_switch("RAYALLOC_DEBUG_LEAKS", v, &o.debug_leaks);
 }
 
 void format_bytes(size_t n, char *buf, size_t cap) {
@@ -146,8 +166,10 @@ void format_bytes(size_t n, char *buf, size_t cap) {
     v /= 1024;
     u++;
   }
-  if (u == 0) snprintf(buf, cap, "%zu B", n);
-  else snprintf(buf, cap, "%.1f %s", v, kUnits[u]);
+  if (u == 0)
+    snprintf(buf, cap, "%zu B", n);
+  else
+    snprintf(buf, cap, "%.1f %s", v, kUnits[u]);
 }
 
 void options_print(size_t reserved) {
@@ -169,7 +191,9 @@ void options_print(size_t reserved) {
            "  RAYALLOC_DEBUG_LEAKS       %d%s\n",
            variant_name(), o.reserve ? want : "default", res,
            (unsigned long long)o.decommit_delay_ms, cache, o.huge_pages,
-           o.stats == kStatsJson ? "json:" : o.stats ? "1" : "0",
+           o.stats == kStatsJson ? "json:"
+           : o.stats             ? "1"
+                                 : "0",
            o.stats == kStatsJson ? o.stats_path : "", o.verbose, quar,
 #ifdef RAY_DEBUG
            "", o.debug_leaks, ""

@@ -35,7 +35,9 @@ namespace {
 
 std::atomic<size_t> g_peak_seen;  // highest `allocated` any snapshot computed
 
-size_t load(const size_t &v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); }
+size_t load(const size_t &v) {
+  return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
 
 struct ClassTally {
   size_t slabs, blocks_used, blocks_built, blocks_max, bytes_used, slab_bytes;
@@ -45,7 +47,7 @@ struct Snapshot {
   ray_stats s;
   ClassTally cls[kNumClasses];  // [0]: exact-size slabs (pools)
   size_t large_blocks, large_bytes, large_committed, large_reserved;
-  size_t face_bytes[2];  // bytes in use: [0] malloc family and pools, [1] arrays
+  size_t face_bytes[2];   // bytes in use: [0] malloc family and pools, [1] arrays
   size_t remote_pending;  // bytes freed by other threads, not yet collected by their owner
   size_t quarantined;     // debug: bytes of freed blocks held back for delayed reuse
   size_t threads_live;
@@ -87,7 +89,9 @@ void tally_thread(Heap *h, bool live, void *ctx) {
   t->live += live;
 }
 
-size_t relaxed(const std::atomic<size_t> &c) { return c.load(std::memory_order_relaxed); }
+size_t relaxed(const std::atomic<size_t> &c) {
+  return c.load(std::memory_order_relaxed);
+}
 
 void take_snapshot(Snapshot *w) {
   memset(w, 0, sizeof *w);
@@ -150,8 +154,7 @@ void print_table(FILE *out, const Snapshot &w) {
 #endif
   );
   fprintf(out, "  faces      malloc and pools %s, arrays %s; threads live: %zu\n",
-          human(w.face_bytes[0], a, sizeof a), human(w.face_bytes[1], b, sizeof b),
-          w.threads_live);
+          human(w.face_bytes[0], a, sizeof a), human(w.face_bytes[1], b, sizeof b), w.threads_live);
   fprintf(out,
           "  arrays     grown in place %zu, moved %zu, remapped %zu; copied by growth %s; "
           "slack %s\n",
@@ -168,10 +171,12 @@ void print_table(FILE *out, const Snapshot &w) {
     size_t block = k ? class_size(k) : 0;  // row 0: exact-size (pool) slabs of any size
     char cls[8], blk[16];
     snprintf(cls, sizeof cls, "%u", k);
-    if (k) snprintf(blk, sizeof blk, "%zu", block);
-    else snprintf(blk, sizeof blk, "exact");
-    fprintf(out, "  %5s %8s %6zu %10zu / %-8zu %12s %12s %5.1f\n", k ? cls : "pool", blk,
-            t.slabs, t.blocks_used, t.blocks_built, human(t.bytes_used, a, sizeof a),
+    if (k)
+      snprintf(blk, sizeof blk, "%zu", block);
+    else
+      snprintf(blk, sizeof blk, "exact");
+    fprintf(out, "  %5s %8s %6zu %10zu / %-8zu %12s %12s %5.1f\n", k ? cls : "pool", blk, t.slabs,
+            t.blocks_used, t.blocks_built, human(t.bytes_used, a, sizeof a),
             human(t.slab_bytes, b, sizeof b),
             t.slab_bytes ? 100.0 * double(t.bytes_used) / double(t.slab_bytes) : 0.0);
   }
@@ -190,8 +195,8 @@ void print_json(FILE *out, const Snapshot &w) {
           "\"size_classes\":[",
           variant_name(), int(getpid()), s.reserved, s.committed, s.allocated, s.peak_allocated,
           s.mallocs, s.frees, s.arrays_grown_in_place, s.arrays_moved, s.arrays_remapped,
-          s.bytes_copied_by_growth, s.array_slack, w.threads_live, w.remote_pending,
-          w.quarantined, w.face_bytes[0], w.face_bytes[1]);
+          s.bytes_copied_by_growth, s.array_slack, w.threads_live, w.remote_pending, w.quarantined,
+          w.face_bytes[0], w.face_bytes[1]);
   bool first = true;
   for (unsigned k = 0; k < kNumClasses; k++) {
     const ClassTally &t = w.cls[k];
@@ -203,8 +208,7 @@ void print_json(FILE *out, const Snapshot &w) {
             t.blocks_built, t.blocks_max, t.bytes_used, t.slab_bytes);
     first = false;
   }
-  fprintf(out,
-          "],\"large\":{\"blocks\":%zu,\"bytes\":%zu,\"committed\":%zu,\"reserved\":%zu}}\n",
+  fprintf(out, "],\"large\":{\"blocks\":%zu,\"bytes\":%zu,\"committed\":%zu,\"reserved\":%zu}}\n",
           w.large_blocks, w.large_bytes, w.large_committed, w.large_reserved);
 }
 
@@ -219,8 +223,10 @@ __attribute__((destructor)) void print_at_exit() {
   }
   char path[sizeof g_options.stats_path + 16];
   const char *p = g_options.stats_path, *pid = strstr(p, "%p");
-  if (pid) snprintf(path, sizeof path, "%.*s%d%s", int(pid - p), p, int(getpid()), pid + 2);
-  else snprintf(path, sizeof path, "%s", p);
+  if (pid)
+    snprintf(path, sizeof path, "%.*s%d%s", int(pid - p), p, int(getpid()), pid + 2);
+  else
+    snprintf(path, sizeof path, "%s", p);
   FILE *f = fopen(path, "w");
   if (!f) {
     char msg[400];
@@ -248,8 +254,10 @@ void stats_count_free_here(const Span *s) {
   const Heap *o = s->owner;
   if (!o || o->kind != HeapKind::Thread || o->purpose != kPurposeMalloc) return;
   Heap *me = tls_heap;
-  if (me->kind != HeapKind::Empty) me->n_remote_free++;
-  else count(g_counters.frees_unowned);
+  if (me->kind != HeapKind::Empty)
+    me->n_remote_free++;
+  else
+    count(g_counters.frees_unowned);
 }
 #endif
 

@@ -48,7 +48,9 @@ RAY_INLINE void stats_remote_pushed(size_t bytes) {
   }
 }
 // The owner took `bytes` of blocks off a thread_free list.
-RAY_INLINE void stats_remote_collected(size_t bytes) { count(g_counters.remote_collected, bytes); }
+RAY_INLINE void stats_remote_collected(size_t bytes) {
+  count(g_counters.remote_collected, bytes);
+}
 
 // Thread exit (heap/thread.cpp): move the counts of its malloc heap to the totals above.
 void stats_thread_exit(Heap *malloc_heap);

@@ -55,7 +55,9 @@ class DebugChecks : public ::testing::Test {
   void ExpectNoReport() { EXPECT_EQ(g_rec.count.load(), 0) << g_rec.msg; }
 };
 
-unsigned char *bytes(void *p) { return static_cast<unsigned char *>(p); }
+unsigned char *bytes(void *p) {
+  return static_cast<unsigned char *>(p);
+}
 
 // Keeps the compiler from reasoning about freed pointers.
 template <class T>
@@ -115,7 +117,7 @@ TEST_F(DebugChecks, RedzoneOverflowIsFoundOnFree) {
     ExpectReport("redzone overwritten in free()", p, EFAULT);
     EXPECT_NE(strstr(g_rec.msg, "byte 0 past the end"), nullptr) << g_rec.msg;
     EXPECT_EQ(malloc_usable_size(p), n);  // the free did nothing: still live
-    opaque(p)[n] = 0xFD;  // repaired, it frees cleanly
+    opaque(p)[n] = 0xFD;                  // repaired, it frees cleanly
     free(p);
     ExpectNoReport();
   }

@@ -15,10 +15,14 @@
 
 namespace {
 
-const char *const kAll[] = {"RAYALLOC_RESERVE", "RAYALLOC_DECOMMIT_DELAY_MS",
-                            "RAYALLOC_CACHE",   "RAYALLOC_HUGE_PAGES",
-                            "RAYALLOC_STATS",   "RAYALLOC_VERBOSE",
-                            "RAYALLOC_DEBUG_QUARANTINE", "RAYALLOC_DEBUG_LEAKS"};
+const char *const kAll[] = {"RAYALLOC_RESERVE",
+                            "RAYALLOC_DECOMMIT_DELAY_MS",
+                            "RAYALLOC_CACHE",
+                            "RAYALLOC_HUGE_PAGES",
+                            "RAYALLOC_STATS",
+                            "RAYALLOC_VERBOSE",
+                            "RAYALLOC_DEBUG_QUARANTINE",
+                            "RAYALLOC_DEBUG_LEAKS"};
 
 // Runs fn with stderr going to a temporary file; returns what was written.
 template <class F>
@@ -99,14 +103,22 @@ struct Bad {
   const char *name, *value;
 };
 const Bad kBad[] = {
-    {"RAYALLOC_RESERVE", "garbage"},      {"RAYALLOC_RESERVE", "-5G"},
-    {"RAYALLOC_RESERVE", "1M"},           {"RAYALLOC_RESERVE", "99999999T"},
-    {"RAYALLOC_RESERVE", ""},             {"RAYALLOC_RESERVE", " 64G"},
-    {"RAYALLOC_DECOMMIT_DELAY_MS", "x"},  {"RAYALLOC_DECOMMIT_DELAY_MS", "9999999"},
-    {"RAYALLOC_DECOMMIT_DELAY_MS", "-1"}, {"RAYALLOC_CACHE", "8Q"},
-    {"RAYALLOC_HUGE_PAGES", "2"},         {"RAYALLOC_HUGE_PAGES", "yes"},
-    {"RAYALLOC_STATS", "json:"},          {"RAYALLOC_STATS", "2"},
-    {"RAYALLOC_VERBOSE", "on"},           {"RAYALLOC_DEBUG_QUARANTINE", "2G"},
+    {"RAYALLOC_RESERVE", "garbage"},
+    {"RAYALLOC_RESERVE", "-5G"},
+    {"RAYALLOC_RESERVE", "1M"},
+    {"RAYALLOC_RESERVE", "99999999T"},
+    {"RAYALLOC_RESERVE", ""},
+    {"RAYALLOC_RESERVE", " 64G"},
+    {"RAYALLOC_DECOMMIT_DELAY_MS", "x"},
+    {"RAYALLOC_DECOMMIT_DELAY_MS", "9999999"},
+    {"RAYALLOC_DECOMMIT_DELAY_MS", "-1"},
+    {"RAYALLOC_CACHE", "8Q"},
+    {"RAYALLOC_HUGE_PAGES", "2"},
+    {"RAYALLOC_HUGE_PAGES", "yes"},
+    {"RAYALLOC_STATS", "json:"},
+    {"RAYALLOC_STATS", "2"},
+    {"RAYALLOC_VERBOSE", "on"},
+    {"RAYALLOC_DEBUG_QUARANTINE", "2G"},
     {"RAYALLOC_DEBUG_LEAKS", "true"},
 };
 

@@ -18,7 +18,8 @@ static void *work(void *arg) {
 
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
-  int (*get)(ray_arena *, ray_stats *) = (int (*)(ray_arena *, ray_stats *))dlsym(RTLD_DEFAULT, "ray_stats_get");
+  int (*get)(ray_arena *, ray_stats *) =
+      (int (*)(ray_arena *, ray_stats *))dlsym(RTLD_DEFAULT, "ray_stats_get");
   void (*print_json)(FILE *) = (void (*)(FILE *))dlsym(RTLD_DEFAULT, "ray_stats_print_json");
   if (!get || !print_json) {
     fprintf(stderr, "not running on rayalloc\n");
@@ -39,9 +40,10 @@ int main(int argc, char **argv) {
   get(NULL, &s);
   print_json(f);
   fclose(f);
-  printf("{\"reserved\":%zu,\"committed\":%zu,\"allocated\":%zu,\"peak_allocated\":%zu,"
-         "\"mallocs\":%zu,\"frees\":%zu}\n",
-         s.reserved, s.committed, s.allocated, s.peak_allocated, s.mallocs, s.frees);
+  printf(
+      "{\"reserved\":%zu,\"committed\":%zu,\"allocated\":%zu,\"peak_allocated\":%zu,"
+      "\"mallocs\":%zu,\"frees\":%zu}\n",
+      s.reserved, s.committed, s.allocated, s.peak_allocated, s.mallocs, s.frees);
   free(keep);
   return 0;
 }
