@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "debug/hooks.hpp"
+#include "face/arena_internal.hpp"
 #include "face/array_block.hpp"
 #include "face/array_stats.hpp"
 #include "support/error.hpp"
@@ -138,8 +139,24 @@ void release(ArrayHeader *h) {
 }
 
 // Make room for `min_cap` elements (the caller has checked that cap < min_cap).
+// An arena at its limit may free memory in on_oom and ask for a retry (API.md section 7):
+// these two wrap every allocation the array face makes. The default arena never retries.
+ArrayHeader *new_block_retrying(Heap *heap, const ArrayShape &sh, size_t cap) {
+  ArrayHeader *h = array_block_new(heap, sh, cap);
+  for (int calls = 0; !h && arena_retry_after_oom(static_cast<ray_arena *>(heap->arena), &calls);)
+    h = array_block_new(heap, sh, cap);
+  return h;
+}
+
 Grown grow(ArrayHeader *h, size_t min_cap, bool may_move) {
-  return array_block_grow(h, min_cap, growth_target(h, min_cap), may_move);
+  size_t want = growth_target(h, min_cap);
+  Grown g = array_block_grow(h, min_cap, want, may_move);
+  if (g.h) return g;
+  Heap *heap = array_heap_like(h);
+  auto *arena = heap ? static_cast<ray_arena *>(heap->arena) : nullptr;
+  for (int calls = 0; !g.h && arena_retry_after_oom(arena, &calls);)
+    g = array_block_grow(h, min_cap, want, may_move);
+  return g;
 }
 
 RAY_NOINLINE void *push_slow(void *a, const void *elem) {
@@ -185,7 +202,7 @@ __attribute__((constructor(101))) void register_array_hooks() {
 }
 
 void *new_array(Heap *heap, const ArrayShape &sh, size_t cap) {
-  ArrayHeader *h = array_block_new(heap, sh, cap);
+  ArrayHeader *h = new_block_retrying(heap, sh, cap);
   if (!h) return nullptr;
   slack_update(h, 0);
   return data_of(h);
@@ -379,7 +396,7 @@ RAY_API void *ray_array_clone(const void *a) {
   size_t max_cap = array_max_cap(h);
   ArrayShape sh{h->elem_size, h->align_shift, h->hints, (h->hints & RAY_HINT_STABLE) ? max_cap : 0};
   size_t copy = (h->hints & kHintTerminated) ? h->len + 1 : h->len;  // with its terminator
-  ArrayHeader *n = array_block_new(heap, sh, copy);
+  ArrayHeader *n = new_block_retrying(heap, sh, copy);
   if (!n) return nullptr;
   track_len(n, 0, h->len);
   memcpy(data_of(n), data_of(h), copy * h->elem_size);

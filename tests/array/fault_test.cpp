@@ -127,3 +127,53 @@ TEST(ArrayArenas, ArraysStayInTheirArena) {
 }
 
 }  // namespace
+
+// At the limit, on_oom runs (with no rayalloc lock held), may free memory in the same arena,
+// and the array's growth is retried: API.md section 7 applies to arrays as to every face.
+struct OomState {
+  void *ballast;
+  int calls;
+  size_t last_bytes;
+};
+
+int free_ballast(void *ctx, size_t bytes) {
+  auto *st = static_cast<OomState *>(ctx);
+  st->calls++;
+  st->last_bytes = bytes;
+  if (!st->ballast) return 0;
+  free(st->ballast);  // an arena block, returned to its arena
+  st->ballast = nullptr;
+  return 1;
+}
+
+TEST(ArrayFaults, ArenaOomCallbackFreesAndGrowthIsRetried) {
+  OomState st{nullptr, 0, 0};
+  ray_arena_opts ao{};
+  ao.limit = 8 << 20;
+  ao.ctx = &st;
+  ao.on_oom = free_ballast;
+  ray_arena *arena = ray_arena_new(&ao);
+  ASSERT_NE(arena, nullptr);
+  st.ballast = ray_arena_malloc(arena, 5 << 20);  // most of the budget
+  ASSERT_NE(st.ballast, nullptr);
+  ray_array_opts o{0, 0, 0, arena};
+  auto *a = static_cast<uint8_t *>(ray_array_new(1, 0, &o));
+  ASSERT_NE(a, nullptr);
+  // 4 MiB does not fit beside the ballast: on_oom frees it and the growth succeeds.
+  auto *b = static_cast<uint8_t *>(ray_array_reserve(a, 4 << 20));
+  ASSERT_NE(b, nullptr) << "errno " << errno;
+  a = b;
+  EXPECT_GE(ray_array_cap(a), size_t(4) << 20);
+  EXPECT_GE(st.calls, 1);
+  EXPECT_GT(st.last_bytes, 0u);
+  EXPECT_EQ(st.ballast, nullptr);
+  // Past the limit with nothing left to free: on_oom answers 0 and the call fails cleanly.
+  int calls_before = st.calls;
+  errno = 0;
+  EXPECT_EQ(ray_array_reserve(a, 16 << 20), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(st.calls, calls_before + 1);
+  EXPECT_GE(ray_array_cap(a), size_t(4) << 20);  // the array is intact
+  ray_array_free(a);
+  ray_arena_destroy(arena);
+}
