@@ -202,12 +202,16 @@ void free_user(const EngineBlock &b, uintptr_t user, const char *call) {
 int find_user(const void *p, const char *call, EngineBlock *b) {
   if (!engine_block_of(p, b) || !debug_span(b->span)) return 0;
   uintptr_t user;
+  bool live;
   {
     vg::Quiet quiet;
     user = debug_user_of(*b);
+    live = user && __atomic_load_n(&header_of_user(user)->state, __ATOMIC_ACQUIRE) == kStateLive;
   }
   if (user == uintptr_t(p)) return 1;
-  if (uintptr_t(p) == b->start && !user) return 0;  // a headerless block (an arena's record)
+  // A block handed out without a header (ray_arena_malloc(NULL, ...), an arena's record): its
+  // start, perhaps over the stale header of a debug block freed before.
+  if (uintptr_t(p) == b->start && !live) return 0;
   report_not_a_block(*b, user, p, call);
   return -1;
 }
@@ -354,9 +358,9 @@ int debug_owns(const void *p) {
   if (p == nullptr || !engine_block_of(p, &b) || !debug_span(b.span)) return -1;
   vg::Quiet quiet;
   uintptr_t user = debug_user_of(b);
-  if (user == 0) return uintptr_t(p) == b.start ? -1 : 0;
-  return user == uintptr_t(p) &&
-         __atomic_load_n(&header_of_user(user)->state, __ATOMIC_ACQUIRE) == kStateLive;
+  bool live = user && __atomic_load_n(&header_of_user(user)->state, __ATOMIC_ACQUIRE) == kStateLive;
+  if (!live && uintptr_t(p) == b.start) return -1;  // a headerless block: the engine's rule
+  return live && user == uintptr_t(p);
 }
 
 void debug_trim() {

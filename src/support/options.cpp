@@ -30,29 +30,10 @@ bool parse_size(const char *s, size_t *out) {
   char *end;
   unsigned long long v = strtoull(s, &end, 10);
   unsigned shift = 0;
-  switch (*end) {
-    case 'k':
-    case 'K':
-      shift = 10;
-      end++;
-      break;
-    case 'm':
-    case 'M':
-      shift = 20;
-      end++;
-      break;
-    case 'g':
-    case 'G':
-      shift = 30;
-      end++;
-      break;
-    case 't':
-    case 'T':
-      shift = 40;
-      end++;
-      break;
-    default:
-      break;
+  static const char kUnits[] = "kmgt";  // K, M, G, T: powers of 1024, either case
+  if (const char *u = *end ? strchr(kUnits, *end | 0x20) : nullptr) {
+    shift = 10 * unsigned(u - kUnits + 1);
+    end++;
   }
   if (*end == 'i' && shift) end++;
   if (*end == 'B' || *end == 'b') end++;

@@ -13,7 +13,9 @@
 #include "support/stats.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -212,15 +214,33 @@ void print_json(FILE *out, const Snapshot &w) {
           w.large_blocks, w.large_bytes, w.large_committed, w.large_reserved);
 }
 
+// RAYALLOC_STATS=1 prints to the stderr the program started with: programs may close theirs in
+// an atexit handler (coreutils do), which runs before the library's destructor. So a copy of
+// descriptor 2 is kept from load time (numbered from 100 so the program's own open() calls get
+// the numbers they expect; close-on-exec, so children do not inherit it).
+int g_stats_fd = -1;
+
+__attribute__((constructor)) void keep_stderr_for_stats() {
+  const char *v = getenv("RAYALLOC_STATS");
+  if (!v || strcmp(v, "1") != 0) return;
+  g_stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);  // high: out of the way of the program's own
+  if (g_stats_fd < 0) g_stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+}
+
+void print_table_at_exit() {
+  int fd = g_stats_fd >= 0 && fcntl(g_stats_fd, F_GETFD) != -1 ? g_stats_fd : 2;
+  FILE *f = fdopen(dup(fd), "w");
+  if (!f) return;
+  ray_stats_print(f);
+  fclose(f);
+}
+
 // RAYALLOC_STATS at exit. A destructor of the library: it runs after the program's own
 // destructors and atexit handlers, so the figures include its teardown.
 __attribute__((destructor)) void print_at_exit() {
   if (!engine_ready()) engine_init();  // a program that never allocated: options not read yet
   if (g_options.stats == kStatsOff) return;
-  if (g_options.stats == kStatsTable) {
-    ray_stats_print(stderr);
-    return;
-  }
+  if (g_options.stats == kStatsTable) return print_table_at_exit();
   char path[sizeof g_options.stats_path + 16];
   const char *p = g_options.stats_path, *pid = strstr(p, "%p");
   if (pid)

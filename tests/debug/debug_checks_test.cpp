@@ -245,6 +245,29 @@ TEST_F(DebugChecks, ThreadsFreeEachOthersBlocks) {
   ExpectNoReport();
 }
 
+TEST_F(DebugChecks, BlocksOfOtherFacesFreeThroughFree) {
+  for (int i = 0; i < 100; i++) {
+    void *d = malloc(24);  // a debug block whose memory the next ones may reuse
+    free(d);
+    ray_malloc_trim(0);
+    void *q = ray_arena_malloc(nullptr, 24);  // the default arena: no debug header
+    ASSERT_NE(q, nullptr);
+    EXPECT_GE(ray_usable_size(q), 24u);
+    free(q);
+  }
+  ray_arena *a = ray_arena_new(nullptr);
+  void *b = ray_arena_malloc(a, 100);
+  free(b);
+  ray_pool *pool = ray_pool_new(40, 0, nullptr);
+  void *o = ray_pool_alloc(pool);
+  free(o);
+  ray_pool_destroy(pool);
+  ray_arena_destroy(a);
+  int *arr = static_cast<int *>(ray_array_new(sizeof(int), 10, nullptr));
+  free(arr);
+  ExpectNoReport();
+}
+
 TEST(DebugDefaultHandler, PrintsKindAndPointerThenAborts) {
   ray_set_error_handler(nullptr, nullptr);
   EXPECT_DEATH(
