@@ -173,11 +173,19 @@ size_t zero_tail(ArrayHeader *h, size_t zero_from) {
 }
 
 // Debug: [len, cap) is poisoned (not for ZERO arrays, whose unused capacity must read zero).
-void poison_unused(ArrayHeader *h) {
-  if (h->hints & RAY_HINT_ZERO) return;
+// Debug variant: fill [len, cap) with the poison pattern. Returns the offset from which the
+// data reads as zero afterwards: unchanged in release, nothing once poisoned (callers such as
+// ray_array_resize then zero new elements themselves).
+size_t poison_unused(ArrayHeader *h, size_t zero_from = ~size_t(0)) {
+  if (h->hints & RAY_HINT_ZERO) return zero_from;
   size_t from = live_end(h, h->len);
   debug_poison(static_cast<char *>(data_of(h)) + from * h->elem_size,
                (h->cap - from) * h->elem_size);
+#ifdef RAY_DEBUG
+  return ~size_t(0);
+#else
+  return zero_from;
+#endif
 }
 
 // A new block for an array of `sh` with room for `cap` elements; `reserve_cap` > cap asks a
@@ -258,8 +266,7 @@ Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
   }
   n->check = array_check(data_of(n));
   n->cap = cap;
-  zero_from = zero_tail(n, zero_from);
-  poison_unused(n);
+  zero_from = poison_unused(n, zero_tail(n, zero_from));
   return {n, zero_from};
 }
 
@@ -322,8 +329,7 @@ Grown array_block_grow(ArrayHeader *h, size_t min_cap, size_t want_cap, bool may
     if (span_grow_in_place(s, off + min_cap * es, off + want_cap * es, !stable, &zero_from)) {
       h->cap = cap_from_bytes(committed_bytes(s), off, es, max_cap);
       count(g_counters.arrays_grown_in_place);
-      zero_from = zero_tail(h, zero_from - off);
-      poison_unused(h);
+      zero_from = poison_unused(h, zero_tail(h, zero_from - off));
       return {h, zero_from};
     }
     if (stable) {
