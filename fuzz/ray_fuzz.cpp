@@ -44,6 +44,7 @@ const char *const kOpNames[32] = {
     "array_new", "array_push", "array_push", "array_push", "array_grow", "array_grow",
     "array_shrink/clone/free", "pool", "pool", "pool", "arena", "arena", "free", "free",
     "free", "free"};
+bool g_trace;  // FUZZ_TRACE=1: print each operation (to read a crash's input)
 void print_op_counts() {
   for (int i = 0; i < 32; i++)
     if (g_op_counts[i]) fprintf(stderr, "op %2d %-24s %llu\n", i, kOpNames[i],
@@ -102,6 +103,7 @@ class Session {
         g_workers[in_.u8() % kWorkers]->restart();
         continue;
       }
+      if (g_trace) fprintf(stderr, "ray_fuzz: thread %d op %d %s\n", cur, op % 32, kOpNames[op % 32]);
       g_workers[cur]->run([&] { step(op % 32); });
       g_op_counts[op % 32]++;
       FUZZ_CHECK(g_reports.load() - reports_before == expected_reports_, nullptr,
@@ -637,6 +639,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   ray_set_error_handler(fuzz::count_report, nullptr);
   for (auto &w : fuzz::g_workers) w = new fuzz::Worker();
   if (getenv("FUZZ_OP_COUNTS")) atexit(fuzz::print_op_counts);
+  fuzz::g_trace = getenv("FUZZ_TRACE") != nullptr;
   return 0;
 }
 

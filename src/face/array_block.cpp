@@ -188,6 +188,16 @@ size_t poison_unused(ArrayHeader *h, size_t zero_from = ~size_t(0)) {
 #endif
 }
 
+// Debug variant under valgrind: the program holds [data, data + cap * elem_size), of which the
+// live elements (all of it with RAY_HINT_ZERO) are defined; poison_unused then makes the unused
+// capacity inaccessible, so memcheck reports reads past the length, leaks and use after free.
+void announce_live(ArrayHeader *h) {
+  size_t es = h->elem_size;
+  debug_block_live(data_of(h), h->cap * es, false);
+  size_t defined = (h->hints & RAY_HINT_ZERO) ? h->cap : live_end(h, h->len);
+  debug_handed_out(data_of(h), defined * es);
+}
+
 // A new block for an array of `sh` with room for `cap` elements; `reserve_cap` > cap asks a
 // span to keep address space for that many. Returns the header (cap set, len 0, not counted in
 // slack) or nullptr. *zero_from: offset from the data from which the block reads as zero.
@@ -248,12 +258,14 @@ Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
                   os::move_pages(old_block, new_block_start, old_bytes);
   size_t live = live_end(h, h->len) * es;  // a terminator at [len] moves with the elements
   if (remapped) {
+    debug_block_dead(data_of(h));
     // The header and every committed page came along; the old range reads as zero again.
     if (zero_from < old_bytes - off) zero_from = old_bytes - off;
     old->owner->source->release(old->owner->source->ctx, old, true);
     count(g_counters.arrays_remapped);
   } else {
     memcpy(n, h, kArrayHeader + live);
+    debug_block_dead(data_of(h));  // after the copy: memcheck sees the old block freed
     if (zero_from < live) zero_from = live;
     debug_poison(data_of(h), h->cap * es);  // stale pointers into the old block get caught
     h->check = 0;
@@ -266,6 +278,7 @@ Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
   }
   n->check = array_check(data_of(n));
   n->cap = cap;
+  announce_live(n);
   zero_from = poison_unused(n, zero_tail(n, zero_from));
   return {n, zero_from};
 }
@@ -297,11 +310,13 @@ ArrayHeader *array_block_new(Heap *heap, const ArrayShape &sh, size_t cap) {
   ArrayHeader *h = new_block(heap, sh, cap, cap, &zero_from);
   if (!h) return nullptr;
   zero_tail(h, zero_from);
+  announce_live(h);
   poison_unused(h);
   return h;
 }
 
 void array_block_free(ArrayHeader *h) {
+  debug_block_dead(data_of(h));
   void *block = block_of(h);
   Span *s = span_of(block);
   h->check = 0;
@@ -329,6 +344,8 @@ Grown array_block_grow(ArrayHeader *h, size_t min_cap, size_t want_cap, bool may
     if (span_grow_in_place(s, off + min_cap * es, off + want_cap * es, !stable, &zero_from)) {
       h->cap = cap_from_bytes(committed_bytes(s), off, es, max_cap);
       count(g_counters.arrays_grown_in_place);
+      debug_block_dead(data_of(h));
+      announce_live(h);
       zero_from = poison_unused(h, zero_tail(h, zero_from - off));
       return {h, zero_from};
     }
@@ -369,6 +386,8 @@ ArrayHeader *array_block_shrink(ArrayHeader *h, size_t keep_cap) {
     }
     s->large_size = committed_bytes(s);
     h->cap = cap_from_bytes(committed_bytes(s), off, es, array_max_cap(h));
+    debug_block_dead(data_of(h));
+    announce_live(h);
     poison_unused(h);
     return h;
   }
@@ -386,6 +405,7 @@ ArrayHeader *array_block_shrink(ArrayHeader *h, size_t keep_cap) {
   zero_tail(n, ~size_t(0));  // a slab block: nothing is known to be zero
   debug_poison(data_of(h), h->cap * es);
   array_block_free(h);
+  announce_live(n);
   poison_unused(n);
   return n;
 }

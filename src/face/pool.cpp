@@ -1,5 +1,6 @@
 // ray_pool_*: the C API of pools. The design note is in pool.hpp.
 #include "face/pool.hpp"
+#include "debug/hooks.hpp"
 
 #include <errno.h>
 
@@ -222,11 +223,16 @@ RAY_API void *ray_pool_alloc(ray_pool *p) {
     p->heap.n_malloc++;
 #endif
     Span *s = p->heap.bins[0].head;
-    if (RAY_LIKELY(s && s->free)) return pop_block(s);
-    void *obj = alloc_slow(p);
-    if (obj || !p->arena) return obj;
+    void *obj = RAY_LIKELY(s && s->free) ? pop_block(s) : alloc_slow(p);
+    if (obj) {
+      debug_block_live(obj, p->block_size, false);  // debug variant: memcheck sees the object
+      return obj;
+    }
+    if (!p->arena) return nullptr;
   }
-  return alloc_after_oom(p);
+  void *obj = alloc_after_oom(p);
+  if (obj) debug_block_live(obj, p->block_size, false);
+  return obj;
 }
 
 RAY_API void ray_pool_free(ray_pool *p, void *obj) {
@@ -241,6 +247,9 @@ RAY_API void ray_pool_free(ray_pool *p, void *obj) {
     Block *b = static_cast<Block *>(obj);
     uint32_t used = s->used.load(std::memory_order_relaxed);
     if (RAY_LIKELY(b != s->free && used != 0)) {  // else: the cheap cases of a double free
+      // Debug variant: memcheck treats the object as freed, but for the link stored in it.
+      debug_block_dead(obj);
+      debug_handed_out(obj, sizeof(Block));
       block_set_next(b, s->free);
       s->free = b;
       s->used.store(--used, std::memory_order_relaxed);
@@ -307,6 +316,10 @@ RAY_API void ray_pool_destroy(ray_pool *p) {
   if (!p) return;
   if (!pool_valid(p)) return report_error(EINVAL, "ray_pool_destroy: not a live pool", p);
   if (!p->arena) fork_locks_remove(&p->fork_node);
+#ifdef RAY_DEBUG
+  // Every object dies with the pool: memcheck must not report them as leaks.
+  ray_pool_visit(p, [](void *obj, void *) { debug_block_dead(obj); }, nullptr);
+#endif
   {
     HeapLock hl(&p->heap);
     release_all_slabs(p);
