@@ -64,6 +64,7 @@ struct alignas(128) Span {
   union {
     size_t large_size;     // Large: bytes handed out (page rounded)
     uint64_t freed_at_ms;  // Free: when it became free (purge delay)
+    uint64_t sparse_mark;  // Slab: its heap's sparse event that queued it for compaction
   };
   Heap *owner;  // heap whose span source it came from (for its release)
 };

@@ -153,17 +153,21 @@ Span *find_fit(size_t n, size_t align_slices, size_t *out_first) {
 // decayed by 1/64 per span operation. A program churning large blocks (bench `large`) keeps
 // enough to reuse them without page faults (3.5x faster than a fixed cache); a teardown, which
 // is a run of frees with no allocations, decays the demand and so the cache with it (bench
-// `frag`). Never more than twice the memory in use, never less than RAYALLOC_CACHE, at most
-// 1 GiB. What stays unused past the purge delay goes back on the next span operation.
+// `frag`). Never more than twice the memory in use (or 256 MiB), never less than
+// RAYALLOC_CACHE, at most 1 GiB. What stays unused past the purge delay goes back on the next span operation.
 std::atomic<size_t> g_interior_decommitted;  // see span_note_interior_decommit
 size_t g_demand;                             // decayed bytes of recent span allocations
+// The cache may exceed twice the in-use memory up to this much: a program churning a few large
+// blocks has little in use at times, yet reuses what it freed a moment ago.
+constexpr size_t kCacheFloorCap = size_t(256) << 20;
 
 void note_span_op(size_t allocated_bytes) { g_demand = g_demand - g_demand / 64 + allocated_bytes; }
 
 size_t cache_limit() {
   size_t in_use = g_in_use.load(std::memory_order_relaxed) -
                   g_interior_decommitted.load(std::memory_order_relaxed);
-  size_t limit = g_demand < 2 * in_use ? g_demand : 2 * in_use;
+  size_t cap = 2 * in_use > kCacheFloorCap ? 2 * in_use : kCacheFloorCap;
+  size_t limit = g_demand < cap ? g_demand : cap;
   if (limit < g_cfg.cache_bytes) limit = g_cfg.cache_bytes;
   return limit < (size_t(1) << 30) ? limit : (size_t(1) << 30);
 }

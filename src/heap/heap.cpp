@@ -71,6 +71,8 @@ void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *sr
   h->lock = nullptr;
   h->arena = nullptr;
   h->slow_calls = 0;
+  for (auto &q : h->sparse_queue) q = nullptr;
+  h->sparse_events = 0;
   h->n_malloc = h->n_free = h->n_remote_free = h->n_large = 0;
   h->remote_pushed_bytes = 0;
 }
@@ -214,6 +216,27 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
   return heap_alloc_large(h, n, align, false);
 }
 
+// `s` went sparse. Compacting gives pages back but costs page faults if the slab fills again,
+// and is wasted if it is about to empty: so it waits in a FIFO until kSparseDelay other slabs
+// of this heap have gone sparse after it, and is compacted then only if it is still this
+// heap's, still sparse and still not its class's current slab. A program cycling through a few
+// slabs never compacts; a teardown (thousands of slabs going sparse) compacts all but the
+// last few.
+static void note_sparse(Heap *h, Span *s) {
+  uint64_t event = ++h->sparse_events;
+  unsigned at = unsigned(event % Heap::kSparseDelay);
+  Span *old = h->sparse_queue[at];
+  uint64_t old_mark = h->sparse_marks[at];
+  s->sparse_mark = event;
+  h->sparse_queue[at] = s;
+  h->sparse_marks[at] = event;
+  if (old && old != s && old->kind == SpanKind::Slab &&
+      old->heap.load(std::memory_order_relaxed) == h && old->sparse_mark == old_mark &&
+      h->bins[old->size_class].head != old && !old->in_full.load(std::memory_order_relaxed) &&
+      old->used.load(std::memory_order_relaxed) <= 2 * old->slab.compact_at + 1)
+    slab_compact(old);
+}
+
 // The owner frees into one of its slabs that is full, or whose last block just came back.
 void free_local_slow(Heap *h, Span *s, Block *b) {
   if (b) {
@@ -229,8 +252,8 @@ void free_local_slow(Heap *h, Span *s, Block *b) {
   if (used == 0) {
     retire(h, s);
   } else if (used <= s->slab.compact_at && h->bins[s->size_class].head != s) {
-    slab_compact(s);
-    s->slab.compact_at = used / 2;
+    s->slab.compact_at = used / 2;  // the next threshold
+    note_sparse(h, s);
   }
 }
 

@@ -59,6 +59,12 @@ struct Heap {
   SpinLock *lock;                 // arenas shared between threads; nullptr otherwise
   void *arena;                    // the ray_arena that owns this heap, if any
   uint32_t slow_calls;
+  // Slabs that went sparse, oldest first: one is compacted only once kSparseDelay others have
+  // gone sparse after it and it still is (see heap.cpp: note_sparse).
+  static constexpr unsigned kSparseDelay = 32;
+  Span *sparse_queue[kSparseDelay];
+  uint64_t sparse_marks[kSparseDelay];
+  uint64_t sparse_events;
   // Operation counters: maintained only in the statistics variant (RAY_STATS).
   size_t n_malloc, n_free, n_remote_free, n_large;
   // Bytes this thread pushed onto slabs' thread_free lists (every variant): ray_stats_get
@@ -70,6 +76,7 @@ struct Heap {
   constexpr explicit Heap(Span *empty)
       : direct{}, remote_hint(false), kind(HeapKind::Empty), purpose(kPurposeMalloc),
         zero_spans(false), source(nullptr), lock(nullptr), arena(nullptr), slow_calls(0),
+        sparse_queue{}, sparse_marks{}, sparse_events(0),
         n_malloc(0), n_free(0), n_remote_free(0), n_large(0), remote_pushed_bytes(0) {
     for (auto &d : direct) d = empty;
   }

@@ -49,6 +49,7 @@ void slab_init_sized(Span *s, size_t size, Heap *owner) {
   s->size_class = 0;
   s->slab.compact_at = 0;  // pool slabs only go back whole; slab_init enables compaction
   s->slab.decommitted_mask = 0;
+  s->sparse_mark = 0;  // not queued for compaction (heap.cpp: note_sparse)
   s->flags = owner->purpose == kPurposeArray ? kSpanArray : 0;
   s->block_size = uint32_t(size);
   s->block_inverse = ((uint64_t(1) << 42) + size - 1) / size;

@@ -57,12 +57,6 @@ bool chunk_blocks(const Span *s, unsigned c, unsigned shift, uint32_t n, uint32_
   return true;
 }
 
-uint32_t chunks_touched(const Span *s, uint32_t i, unsigned shift) {
-  size_t off = size_t(i) * s->block_size;
-  unsigned a = unsigned(off >> shift), z = unsigned((off + s->block_size - 1) >> shift);
-  return (z >= 31 ? ~0u : (2u << z) - 1) & ~((1u << a) - 1);
-}
-
 }  // namespace
 
 // Compacting can free a chunk only once fewer blocks are live than there are chunks.
@@ -112,15 +106,19 @@ void slab_compact(Span *s) {
   }
   s->slab.decommitted_mask = gone;
   // Relist the free blocks that touch no decommitted chunk (from the set: links inside
-  // decommitted chunks were zeroed by the OS).
+  // decommitted chunks were zeroed by the OS). Word at a time: free & ~(touching gone).
+  BlockSet excluded;
+  memset(excluded.bits, 0, (n + 63) / 64 * 8);
+  for (unsigned c = 0; c < chunks; c++)
+    if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) excluded.set_range(lo, hi);
   Block *head = nullptr;
   for (uint32_t w = (n + 63) / 64; w-- > 0;) {
-    for (uint64_t bits = free_set.bits[w]; bits;) {
+    uint64_t bits = free_set.bits[w] & ~excluded.bits[w];
+    if (w == (n - 1) / 64 && (n & 63)) bits &= (uint64_t(1) << (n & 63)) - 1;
+    while (bits) {
       unsigned top = 63u - unsigned(__builtin_clzll(bits));
       bits &= ~(uint64_t(1) << top);
-      uint32_t i = w * 64 + top;
-      if (i >= n || (chunks_touched(s, i, shift) & gone)) continue;
-      Block *b = reinterpret_cast<Block *>(s->start + size_t(i) * s->block_size);
+      Block *b = reinterpret_cast<Block *>(s->start + size_t(w * 64 + top) * s->block_size);
       block_set_next(b, head);
       head = b;
     }
