@@ -24,10 +24,10 @@ struct Obj {
   Kind kind;
   void *p;
   uint64_t id;
-  size_t bytes;    // bytes [0, bytes) hold the pattern (block: usable size; array: len*es)
-  size_t extent;   // bytes owned, for the overlap check (array: cap*es)
-  size_t align;    // promised alignment
-  size_t usable;   // Block/ArenaBlock: ray_usable_size at allocation
+  size_t bytes;         // bytes [0, bytes) hold the pattern (block: usable size; array: len*es)
+  size_t extent;        // bytes owned, for the overlap check (array: cap*es)
+  size_t align;         // promised alignment
+  size_t usable;        // Block/ArenaBlock: ray_usable_size at allocation
   size_t es, len, cap;  // arrays
   unsigned hints;       // arrays
   size_t max_cap;       // stable arrays: the address never changes
@@ -43,8 +43,8 @@ struct Obj {
     fprintf(stderr, "ray_fuzz: %s (detail %zu)\n", what, detail);
   __builtin_trap();
 }
-#define FUZZ_CHECK(cond, obj, detail) \
-  do {                                \
+#define FUZZ_CHECK(cond, obj, detail)            \
+  do {                                           \
     if (!(cond)) fuzz::fail(#cond, obj, detail); \
   } while (0)
 

@@ -31,24 +31,53 @@ constexpr size_t kBudget = size_t(64) << 20;  // bytes of live objects (extent)
 constexpr int kWorkers = 3, kMaxPools = 4, kMaxArenas = 3;
 
 std::atomic<int> g_reports{0};
-void count_report(int, const char *, void *, void *) { g_reports++; }
+void count_report(int, const char *, void *, void *) {
+  g_reports++;
+}
 
 Worker *g_workers[kWorkers];
 
 // Operations that ran to completion, per opcode (FUZZ_OP_COUNTS=1 prints them at exit: a check
 // that every face is really exercised).
 std::atomic<uint64_t> g_op_counts[32];
-const char *const kOpNames[32] = {
-    "malloc", "malloc", "malloc", "calloc", "aligned", "realloc", "switch", "churn",
-    "realloc", "free", "free", "free", "bad_free", "trim/huge", "array_new", "array_new",
-    "array_new", "array_push", "array_push", "array_push", "array_grow", "array_grow",
-    "array_shrink/clone/free", "pool", "pool", "pool", "arena", "arena", "free", "free",
-    "free", "free"};
+const char *const kOpNames[32] = {"malloc",
+                                  "malloc",
+                                  "malloc",
+                                  "calloc",
+                                  "aligned",
+                                  "realloc",
+                                  "switch",
+                                  "churn",
+                                  "realloc",
+                                  "free",
+                                  "free",
+                                  "free",
+                                  "bad_free",
+                                  "trim/huge",
+                                  "array_new",
+                                  "array_new",
+                                  "array_new",
+                                  "array_push",
+                                  "array_push",
+                                  "array_push",
+                                  "array_grow",
+                                  "array_grow",
+                                  "array_shrink/clone/free",
+                                  "pool",
+                                  "pool",
+                                  "pool",
+                                  "arena",
+                                  "arena",
+                                  "free",
+                                  "free",
+                                  "free",
+                                  "free"};
 bool g_trace;  // FUZZ_TRACE=1: print each operation (to read a crash's input)
 void print_op_counts() {
   for (int i = 0; i < 32; i++)
-    if (g_op_counts[i]) fprintf(stderr, "op %2d %-24s %llu\n", i, kOpNames[i],
-                                (unsigned long long)g_op_counts[i].load());
+    if (g_op_counts[i])
+      fprintf(stderr, "op %2d %-24s %llu\n", i, kOpNames[i],
+              (unsigned long long)g_op_counts[i].load());
 }
 
 struct Input {
@@ -64,11 +93,19 @@ struct Input {
     uint8_t sel = u8();
     uint16_t v = u16();
     switch (sel % 8) {
-      case 0: case 1: case 2: return v % 257;
-      case 3: case 4: return v % 4097;
-      case 5: return v % 65537;
-      case 6: return 65536 + size_t(v) * 8;
-      default: return (size_t(v % 64) << 16) | v;
+      case 0:
+      case 1:
+      case 2:
+        return v % 257;
+      case 3:
+      case 4:
+        return v % 4097;
+      case 5:
+        return v % 65537;
+      case 6:
+        return 65536 + size_t(v) * 8;
+      default:
+        return (size_t(v % 64) << 16) | v;
     }
   }
 };
@@ -103,7 +140,8 @@ class Session {
         g_workers[in_.u8() % kWorkers]->restart();
         continue;
       }
-      if (g_trace) fprintf(stderr, "ray_fuzz: thread %d op %d %s\n", cur, op % 32, kOpNames[op % 32]);
+      if (g_trace)
+        fprintf(stderr, "ray_fuzz: thread %d op %d %s\n", cur, op % 32, kOpNames[op % 32]);
       g_workers[cur]->run([&] { step(op % 32); });
       g_op_counts[op % 32]++;
       FUZZ_CHECK(g_reports.load() - reports_before == expected_reports_, nullptr,
@@ -120,7 +158,9 @@ class Session {
     for (const Obj &o : objs_) u += o.extent;
     return u;
   }
-  bool room_for(size_t bytes) const { return objs_.size() < kMaxObjects && used() + bytes <= kBudget; }
+  bool room_for(size_t bytes) const {
+    return objs_.size() < kMaxObjects && used() + bytes <= kBudget;
+  }
   Obj *pick(Kind k) {
     std::vector<Obj *> of;
     for (Obj &o : objs_)
@@ -137,8 +177,9 @@ class Session {
   }
   void forget(const Obj *o) { objs_.erase(objs_.begin() + (o - objs_.data())); }
   void forget_if(bool (*pred)(const Obj &, int), int arg) {
-    objs_.erase(std::remove_if(objs_.begin(), objs_.end(), [&](const Obj &o) { return pred(o, arg); }),
-                objs_.end());
+    objs_.erase(
+        std::remove_if(objs_.begin(), objs_.end(), [&](const Obj &o) { return pred(o, arg); }),
+        objs_.end());
   }
 
   void add_block(Kind kind, void *p, size_t req, size_t align, int arena, bool zeroed) {
@@ -183,7 +224,9 @@ class Session {
     if (!room_for(n + align + 4096)) return;
     void *p = nullptr;
     switch (form) {
-      case 0: p = ray_memalign(align, n); break;
+      case 0:
+        p = ray_memalign(align, n);
+        break;
       case 1: {
         int r = ray_posix_memalign(&p, align, n);
         if (align < sizeof(void *)) {
@@ -193,9 +236,15 @@ class Session {
         FUZZ_CHECK(r == 0, nullptr, size_t(r));
         break;
       }
-      case 2: p = ray_aligned_alloc(align, n); break;
-      case 3: p = ray_valloc(n), align = 4096; break;
-      case 4: p = ray_pvalloc(n), align = 4096; break;
+      case 2:
+        p = ray_aligned_alloc(align, n);
+        break;
+      case 3:
+        p = ray_valloc(n), align = 4096;
+        break;
+      case 4:
+        p = ray_pvalloc(n), align = 4096;
+        break;
       default: {  // a bad alignment: EINVAL, nothing allocated
         size_t bad = align * 3;
         errno = 0;
@@ -205,8 +254,8 @@ class Session {
       }
     }
     FUZZ_CHECK(p != nullptr, nullptr, n);
-    add_block(Kind::Block, p, form == 4 ? (n + 4095) / 4096 * 4096 : n, align < 16 ? 16 : align,
-              -1, false);
+    add_block(Kind::Block, p, form == 4 ? (n + 4095) / 4096 * 4096 : n, align < 16 ? 16 : align, -1,
+              false);
   }
 
   void op_realloc() {
@@ -237,9 +286,15 @@ class Session {
     Obj *o = pick_block();
     if (!o) return;
     switch (in_.u8() % 3) {
-      case 0: ray_free(o->p); break;
-      case 1: ray_free_sized(o->p, o->usable); break;
-      default: ray_free_aligned_sized(o->p, o->align, o->usable); break;
+      case 0:
+        ray_free(o->p);
+        break;
+      case 1:
+        ray_free_sized(o->p, o->usable);
+        break;
+      default:
+        ray_free_aligned_sized(o->p, o->align, o->usable);
+        break;
     }
     forget(o);
   }
@@ -339,8 +394,10 @@ class Session {
     int arena = -1;
     if ((h & 0x20) && have_arenas()) {
       arena = in_.u8() % kMaxArenas;
-      if (!arenas_[arena].arena) arena = -1;
-      else opts.arena = arenas_[arena].arena;
+      if (!arenas_[arena].arena)
+        arena = -1;
+      else
+        opts.arena = arenas_[arena].arena;
     }
     size_t reserve = (opts.max_cap ? opts.max_cap : cap) * es;
     if (!room_for(reserve + 4096)) return;
@@ -473,8 +530,10 @@ class Session {
       FUZZ_CHECK(k.len == len && k.cap >= len, &k, k.cap);
       k.bytes = len * k.es;
     } else {
-      if (how == 2) ray_array_free(o->p);
-      else ray_free(o->p);  // free() accepts arrays
+      if (how == 2)
+        ray_array_free(o->p);
+      else
+        ray_free(o->p);  // free() accepts arrays
       forget(o);
     }
   }
@@ -493,11 +552,18 @@ class Session {
       ray_arena *ar = nullptr;
       if (have_arenas() && in_.u8() % 2) {
         arena = in_.u8() % kMaxArenas;
-        if (arenas_[arena].arena) ar = arenas_[arena].arena;
-        else arena = -1;
+        if (arenas_[arena].arena)
+          ar = arenas_[arena].arena;
+        else
+          arena = -1;
       }
+      errno = 0;
       ps.pool = ray_pool_new(size, align, ar);
-      FUZZ_CHECK(ps.pool != nullptr, nullptr, size);
+      if (!ps.pool) {  // its handle lives in the arena: a full limited arena refuses it
+        FUZZ_CHECK(arena >= 0 && arenas_[arena].limit && errno == ENOMEM, nullptr, size);
+        ps = PoolSlot{};
+        return;
+      }
       ps.obj_size = size;
       ps.align = align ? align : 1;
       ps.arena = arena;
@@ -510,8 +576,8 @@ class Session {
           FUZZ_CHECK(ps.arena >= 0 && arenas_[ps.arena].limit && errno == ENOMEM, nullptr, 0);
           break;
         }
-        Obj o{Kind::PoolObj, p, next_id_++, ps.obj_size, ps.obj_size, ps.align, 0, 0, 0, 0, 0, 0,
-              ps.arena, slot};
+        Obj o{Kind::PoolObj, p,   next_id_++, ps.obj_size, ps.obj_size, ps.align, 0, 0, 0, 0, 0, 0,
+              ps.arena,      slot};
         fill(p, 0, ps.obj_size, o.id);
         objs_.push_back(o);
       }
@@ -524,14 +590,17 @@ class Session {
         return;
       }
       Obj *o = of[in_.u8() % of.size()];
-      if (in_.u8() % 2) ray_pool_free(ps.pool, o->p);
-      else ray_free(o->p);
+      if (in_.u8() % 2)
+        ray_pool_free(ps.pool, o->p);
+      else
+        ray_free(o->p);
       forget(o);
     } else {  // visit: exactly the live objects, each once
       std::vector<void *> seen;
-      ray_pool_visit(ps.pool, [](void *obj, void *ctx) {
-        static_cast<std::vector<void *> *>(ctx)->push_back(obj);
-      }, &seen);
+      ray_pool_visit(
+          ps.pool,
+          [](void *obj, void *ctx) { static_cast<std::vector<void *> *>(ctx)->push_back(obj); },
+          &seen);
       std::vector<void *> mine;
       for (Obj &o : objs_)
         if (o.kind == Kind::PoolObj && o.pool == slot) mine.push_back(o.p);
@@ -595,20 +664,61 @@ class Session {
 
   void step(uint8_t op) {
     switch (op) {
-      case 0: case 1: case 2: op_malloc(); break;
-      case 3: op_calloc(); break;
-      case 4: op_aligned(); break;
-      case 5: case 8: op_realloc(); break;
-      case 9: case 10: case 11: op_free(); break;
-      case 12: op_bad_free(); break;
-      case 13: op_trim_or_huge(); break;
-      case 14: case 15: case 16: op_array_new(); break;
-      case 17: case 18: case 19: op_array_push_append(); break;
-      case 20: case 21: op_array_reserve_resize(); break;
-      case 22: op_array_shrink_clone_free(); break;
-      case 23: case 24: case 25: op_pool(); break;
-      case 26: case 27: op_arena(); break;
-      default: op_free(); break;
+      case 0:
+      case 1:
+      case 2:
+        op_malloc();
+        break;
+      case 3:
+        op_calloc();
+        break;
+      case 4:
+        op_aligned();
+        break;
+      case 5:
+      case 8:
+        op_realloc();
+        break;
+      case 9:
+      case 10:
+      case 11:
+        op_free();
+        break;
+      case 12:
+        op_bad_free();
+        break;
+      case 13:
+        op_trim_or_huge();
+        break;
+      case 14:
+      case 15:
+      case 16:
+        op_array_new();
+        break;
+      case 17:
+      case 18:
+      case 19:
+        op_array_push_append();
+        break;
+      case 20:
+      case 21:
+        op_array_reserve_resize();
+        break;
+      case 22:
+        op_array_shrink_clone_free();
+        break;
+      case 23:
+      case 24:
+      case 25:
+        op_pool();
+        break;
+      case 26:
+      case 27:
+        op_arena();
+        break;
+      default:
+        op_free();
+        break;
     }
   }
 
@@ -618,8 +728,10 @@ class Session {
     for (int i = 0; i < kMaxArenas; i++)
       if (arenas_[i].arena) drop_arena(i, true);
     for (Obj &o : objs_) {
-      if (o.kind == Kind::Array) ray_array_free(o.p);
-      else ray_free(o.p);
+      if (o.kind == Kind::Array)
+        ray_array_free(o.p);
+      else
+        ray_free(o.p);
     }
     objs_.clear();
   }

@@ -38,7 +38,7 @@ libc.malloc.restype = ctypes.c_void_p
 p = libc.malloc(100)
 assert ctypes.CDLL(None).ray_owns(ctypes.c_void_p(p)) == 1, "malloc is not rayalloc"
 libc.free(ctypes.c_void_p(p))
-' || { echo "real-programs: LD_PRELOAD=$lib does not route malloc to rayalloc"; exit 1; }
+' 2>/dev/null || { echo "real-programs: LD_PRELOAD=$lib does not route malloc to rayalloc"; exit 1; }
 }
 
 # run_case NAME VARIANT DIR: the workload's stdout goes to $DIR/out (compared across variants).
@@ -62,21 +62,21 @@ case_git() {
     cd "$repo"
     git fast-import --quiet --done <"$1/stream"
     git gc -q --aggressive
-    git fsck --no-progress --no-dangling 2>&1
+    git fsck --no-progress --no-dangling && echo "fsck: ok"
     git rev-list --count main side
     git log --stat --format='%H %an %ad %s' --date=unix main | sha256sum
     git log -p --format='%H' -n 300 main | sha256sum
     git diff main~500 main --stat | tail -1
   )
 }
-make_data() {  # ~12 MiB of compressible, deterministic data
+make_data() {  # ~24 MiB of compressible, deterministic data
   [ -f "$WORK/data" ] && return
   /usr/bin/python3 -c '
 import sys, random
 r = random.Random(7)
 words = [bytes(r.choice(b"abcdefghij klmnopqrstuvwxyz") for _ in range(r.randrange(2, 12))) for _ in range(5000)]
 out = sys.stdout.buffer
-for i in range(150000):
+for i in range(300000):
     out.write(b" ".join(r.choice(words) for _ in range(8)) + b"%d\n" % i)
 ' >"$WORK/data"
 }
@@ -110,7 +110,7 @@ case_redis() {
   REDIS_PID=$!
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   redis-cli -p "$port" ping >/dev/null
-  redis-benchmark -h 127.0.0.1 -p "$port" -n 20000 -c 20 -P 8 -r 50000 -d 200 -q \
+  redis-benchmark -h 127.0.0.1 -p "$port" -n 50000 -c 20 -P 8 -r 50000 -d 200 -q \
     -t set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset >"$dir/bench.log" 2>&1
   # Deterministic data (strings of growing sizes, lists, hashes) replaces the benchmark's keys,
   # then is read back and compared, by digest and value by value on the server (Lua).
@@ -157,7 +157,7 @@ for prog in $SELECTED; do
     if [ "$prog" = redis ]; then
       case_redis "$dir" "$lib" >"$dir/out" 2>"$dir/err" || { echo "$line $name FAILED"; cat "$dir/err" "$dir/out"; status=1; continue; }
     else
-      (cd "$dir" && env ${lib:+LD_PRELOAD=$lib} bash -c "$(declare -f case_$prog); PROGS=$PROGS WORK=$WORK case_$prog $dir") \
+      (cd "$dir" && env ${lib:+LD_PRELOAD=$lib} bash -c "set -eo pipefail; $(declare -f case_$prog); PROGS=$PROGS WORK=$WORK case_$prog $dir") \
         >"$dir/out" 2>"$dir/err" || { echo "$line $name FAILED (exit $?)"; tail -20 "$dir/err"; status=1; continue; }
     fi
     ms=$((($(date +%s%N) - start) / 1000000))

@@ -33,8 +33,12 @@ inline void asan_poison_freed_block(void *p, size_t n) {
   if (n > sizeof(void *))
     ASAN_POISON_MEMORY_REGION(static_cast<char *>(p) + sizeof(void *), n - sizeof(void *));
 }
-inline void asan_poison(void *p, size_t n) { ASAN_POISON_MEMORY_REGION(p, n); }
-inline void asan_unpoison(void *p, size_t n) { ASAN_UNPOISON_MEMORY_REGION(p, n); }
+inline void asan_poison(void *p, size_t n) {
+  ASAN_POISON_MEMORY_REGION(p, n);
+}
+inline void asan_unpoison(void *p, size_t n) {
+  ASAN_UNPOISON_MEMORY_REGION(p, n);
+}
 #else
 inline void asan_poison_freed_block(void *, size_t) {}
 inline void asan_poison(void *, size_t) {}

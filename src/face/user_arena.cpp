@@ -312,6 +312,7 @@ RAY_API void *ray_arena_malloc(ray_arena *a, size_t size) {
 #ifdef RAY_STATS
       h->n_malloc++;
 #endif
+      asan_unpoison(b, s->block_size);
       return b;
     }
   }

@@ -60,7 +60,9 @@ int on_oom(void *ctx, size_t) {
   return 1;
 }
 
-bool have_arenas() { return ray_arena_new && ray_arena_malloc && ray_arena_reset && ray_arena_destroy; }
+bool have_arenas() {
+  return ray_arena_new && ray_arena_malloc && ray_arena_reset && ray_arena_destroy;
+}
 
 ray_arena *limited_arena(Ledger *l, bool with_oom) {
   ray_arena_opts o = {};

@@ -12,7 +12,9 @@
 namespace {
 
 // Through a volatile pointer, so the access is not optimised away.
-int touch(void *p, size_t at) { return static_cast<volatile char *>(p)[at]; }
+int touch(void *p, size_t at) {
+  return static_cast<volatile char *>(p)[at];
+}
 
 TEST(AsanPoison, UseAfterFreeOfASmallBlockIsReported) {
   char *p = static_cast<char *>(ray_malloc(100));

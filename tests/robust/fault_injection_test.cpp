@@ -41,7 +41,9 @@ void *fake_reserve(size_t bytes, size_t align) {
   }
   return g_real->reserve(bytes, align);
 }
-void fake_release(void *p, size_t bytes) { g_real->release(p, bytes); }
+void fake_release(void *p, size_t bytes) {
+  g_real->release(p, bytes);
+}
 bool fake_commit(void *p, size_t bytes) {
   g_faults.commit_calls++;
   if (g_faults.commit) {
@@ -69,14 +71,20 @@ bool fake_move(void *from, void *to, size_t bytes) {
   }
   return g_real->move_pages(from, to, bytes);
 }
-void fake_advise(void *p, size_t bytes, bool on) { g_real->advise_huge(p, bytes, on); }
-bool fake_protect(void *p, size_t bytes, bool on) { return g_real->protect(p, bytes, on); }
+void fake_advise(void *p, size_t bytes, bool on) {
+  g_real->advise_huge(p, bytes, on);
+}
+bool fake_protect(void *p, size_t bytes, bool on) {
+  return g_real->protect(p, bytes, on);
+}
 
-const PageSource kFake = {fake_reserve, fake_release,  fake_commit, fake_decommit,
-                          fake_move,    fake_advise, fake_protect};
+const PageSource kFake = {fake_reserve, fake_release, fake_commit, fake_decommit,
+                          fake_move,    fake_advise,  fake_protect};
 
 std::atomic<int> g_handler_calls{0};
-void counting_handler(int, const char *, void *, void *) { g_handler_calls++; }
+void counting_handler(int, const char *, void *, void *) {
+  g_handler_calls++;
+}
 
 class Faulty : public ::testing::Test {
  protected:

@@ -113,8 +113,8 @@ bool check_cxx() {
 bool run() {
   size_t first = fill_up();
   REQUIRE(errno == ENOMEM);
-  REQUIRE(first >= 16);            // at least 16 MiB were usable
-  REQUIRE(first < kMaxBlocks);     // and the limit did bite
+  REQUIRE(first >= 16);         // at least 16 MiB were usable
+  REQUIRE(first < kMaxBlocks);  // and the limit did bite
   if (!check_exhausted()) return false;
   if (!check_realloc_keeps_block(first)) return false;
   if (!check_cxx()) return false;
@@ -132,4 +132,6 @@ bool run() {
 
 }  // namespace
 
-int main() { return run() ? 0 : 1; }
+int main() {
+  return run() ? 0 : 1;
+}

@@ -50,9 +50,9 @@ class OomUnderRlimit : public ::testing::TestWithParam<size_t> {};
 TEST_P(OomUnderRlimit, EnomemBadAllocAndFullRecovery) {
   size_t limit = GetParam() << 20;
   HelperRun r = run_helper(limit);
-  ASSERT_TRUE(WIFEXITED(r.status)) << "helper killed by signal "
-                                   << (WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0) << "\n"
-                                   << r.out;
+  ASSERT_TRUE(WIFEXITED(r.status))
+      << "helper killed by signal " << (WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0) << "\n"
+      << r.out;
   ASSERT_EQ(WEXITSTATUS(r.status), 0) << r.out;
   // The reservation fitted under the limit, and a good part of it was usable.
   size_t mib = blocks_of(r.out);

@@ -168,8 +168,10 @@ class Stress {
       for (int i = 0; i < 64; i++) {
         Rec r;
         if (!allocate(rng, &r)) return;
-        if (i % 2) release(r);
-        else send(int(rng.below(uint64_t(threads_))), r);
+        if (i % 2)
+          release(r);
+        else
+          send(int(rng.below(uint64_t(threads_))), r);
       }
       (void)slot;
     });
@@ -204,8 +206,10 @@ class Stress {
     }
     // Half of what is left outlives this thread (freed by others); the rest is freed here.
     for (size_t k = 0; k < mine.size(); k++) {
-      if (k % 2) send(int(rng.below(uint64_t(threads_))), mine[k]);
-      else release(mine[k]);
+      if (k % 2)
+        send(int(rng.below(uint64_t(threads_))), mine[k]);
+      else
+        release(mine[k]);
     }
   }
 

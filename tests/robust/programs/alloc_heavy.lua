@@ -6,7 +6,7 @@ local function checksum(s, acc)
 end
 
 local acc = 7
-for round = 1, 4 do
+for round = 1, 8 do
   local t = {}
   for i = 1, 60000 do
     t[i] = { id = i, name = "item" .. i, tags = { i % 3, i % 5, i % 7 } }

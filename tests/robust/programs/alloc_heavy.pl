@@ -5,7 +5,7 @@ use warnings;
 use Digest::MD5 qw(md5_hex);
 
 my $ctx = Digest::MD5->new;
-for my $round (1 .. 3) {
+for my $round (1 .. 6) {
   my %h;
   for my $i (1 .. 80000) {
     my $k = sprintf("key%07d", ($i * 7919) % 1000003);

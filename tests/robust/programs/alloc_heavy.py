@@ -30,7 +30,7 @@ def build_tree(rng, n):
 def main():
     rng = random.Random(12345)
     h = hashlib.sha256()
-    for round_ in range(3):
+    for round_ in range(6):
         words = ["".join(chr(97 + rng.randrange(26)) for _ in range(rng.randrange(1, 24)))
                  for _ in range(60000)]
         counts = {}
