@@ -41,16 +41,6 @@ bool global_set_committed(void *ctx, Span *s, size_t slices, bool *zeroed) {
 const SpanSource kPoolGlobalSource = {global_acquire, global_release,       global_extend,
                                       global_shrink,  global_set_committed, nullptr};
 
-// As the engine's pop: a corrupt link (use after free) is reported, never followed.
-RAY_INLINE void *pop_block(Span *s) {
-  Block *b = s->free;
-  Block *next = block_next(b);
-  if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
-  s->free = next;
-  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  asan_unpoison(b, s->block_size);
-  return b;
-}
 
 // A new slab, sized with the pool: it doubles each time up to kPoolMaxSlabBytes, and holds at
 // least 8 objects (1 for objects above a slice), so the tail waste stays under 1/8.
@@ -87,7 +77,7 @@ RAY_NOINLINE void *alloc_slow(ray_pool *p) {
         queue_remove(q, s);
         queue_push_front(q, s);
       }
-      return pop_block(s);
+      return slab_pop_block(s);
     }
     move_to_full(h, s);
     s = next;
@@ -99,7 +89,7 @@ RAY_NOINLINE void *alloc_slow(ray_pool *p) {
   }
   slab_extend(s);
   queue_push_front(q, s);
-  return pop_block(s);
+  return slab_pop_block(s);
 }
 
 // The arena refused a slab: let on_oom free memory and retry (no lock held here).
@@ -223,7 +213,7 @@ RAY_API void *ray_pool_alloc(ray_pool *p) {
     p->heap.n_malloc++;
 #endif
     Span *s = p->heap.bins[0].head;
-    void *obj = RAY_LIKELY(s && s->free) ? pop_block(s) : alloc_slow(p);
+    void *obj = RAY_LIKELY(s && s->free) ? slab_pop_block(s) : alloc_slow(p);
     if (obj) {
       debug_block_live(obj, p->block_size, false);  // debug variant: memcheck sees the object
       return obj;
