@@ -48,6 +48,7 @@ static void abandon_queue(Heap *h, SpanQueue &q) {
 }
 
 void heap_abandon(Heap *h) {
+  for (auto &q : h->sparse_queue) q = nullptr;  // every slab leaves this heap
   for (unsigned c = 1; c < kNumClasses; c++) abandon_queue(h, h->bins[c]);
   abandon_queue(h, h->full);
   for (auto &d : h->direct) d = &g_empty_span;

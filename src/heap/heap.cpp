@@ -110,13 +110,18 @@ static void rescue_full(Heap *h) {
 
 // A slab nobody uses goes back to the source, unless it is its class's current slab (keeping
 // it avoids handing a slab back and forth when a program cycles around one boundary).
+// Take `s` off the heap's sparse queue (it is leaving the heap).
+void forget_sparse(Heap *h, Span *s) {
+  for (auto &q : h->sparse_queue)
+    if (q == s) q = nullptr;
+}
+
 static void retire(Heap *h, Span *s) {
   unsigned c = s->size_class;
   SpanQueue &q = h->bins[c];
   if (q.head == s) return;
-  bool was_front = q.head == s;
   queue_remove(q, s);
-  if (was_front) update_direct(h, c);
+  forget_sparse(h, s);
   s->heap.store(nullptr, std::memory_order_relaxed);
   h->source->release(h->source->ctx, s, false);
 }
@@ -223,6 +228,7 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
 // slabs never compacts; a teardown (thousands of slabs going sparse) compacts all but the
 // last few.
 static void note_sparse(Heap *h, Span *s) {
+  if (h->kind != HeapKind::Thread) return;  // arenas give memory back whole (reset, destroy)
   uint64_t event = ++h->sparse_events;
   unsigned at = unsigned(event % Heap::kSparseDelay);
   Span *old = h->sparse_queue[at];
@@ -230,9 +236,9 @@ static void note_sparse(Heap *h, Span *s) {
   s->sparse_mark = event;
   h->sparse_queue[at] = s;
   h->sparse_marks[at] = event;
-  if (old && old != s && old->kind == SpanKind::Slab &&
-      old->heap.load(std::memory_order_relaxed) == h && old->sparse_mark == old_mark &&
-      h->bins[old->size_class].head != old && !old->in_full.load(std::memory_order_relaxed) &&
+  // `old` is still this heap's (forget_sparse); the mark tells whether it was re-queued since.
+  if (old && old != s && old->sparse_mark == old_mark && h->bins[old->size_class].head != old &&
+      !old->in_full.load(std::memory_order_relaxed) &&
       old->used.load(std::memory_order_relaxed) <= 2 * old->slab.compact_at + 1)
     slab_compact(old);
 }

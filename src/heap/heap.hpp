@@ -51,7 +51,6 @@ struct Heap {
   Span *direct[kDirectSlots];
   SpanQueue bins[kNumClasses];
   SpanQueue full;
-  std::atomic<bool> remote_hint;  // a full slab received a remote free
   HeapKind kind;
   HeapPurpose purpose;
   bool zero_spans;                // arena/array use: spans handed out read as zero? (unused)
@@ -60,11 +59,15 @@ struct Heap {
   void *arena;                    // the ray_arena that owns this heap, if any
   uint32_t slow_calls;
   // Slabs that went sparse, oldest first: one is compacted only once kSparseDelay others have
-  // gone sparse after it and it still is (see heap.cpp: note_sparse).
+  // gone sparse after it and it still is (see heap.cpp: note_sparse). Every slab listed here
+  // belongs to this heap: one that leaves it (retire, abandon) is taken off first.
   static constexpr unsigned kSparseDelay = 32;
   Span *sparse_queue[kSparseDelay];
   uint64_t sparse_marks[kSparseDelay];
   uint64_t sparse_events;
+  // Written by other threads (a remote free into a full slab): on its own cache line, away
+  // from the fields the owner and other threads read.
+  alignas(64) std::atomic<bool> remote_hint;
   // Operation counters: maintained only in the statistics variant (RAY_STATS).
   size_t n_malloc, n_free, n_remote_free, n_large;
   // Bytes this thread pushed onto slabs' thread_free lists (every variant): ray_stats_get
@@ -74,9 +77,9 @@ struct Heap {
   Heap() = default;
   // The empty heap: constant-initialised so the TLS pointer is valid before any set-up.
   constexpr explicit Heap(Span *empty)
-      : direct{}, remote_hint(false), kind(HeapKind::Empty), purpose(kPurposeMalloc),
+      : direct{}, kind(HeapKind::Empty), purpose(kPurposeMalloc),
         zero_spans(false), source(nullptr), lock(nullptr), arena(nullptr), slow_calls(0),
-        sparse_queue{}, sparse_marks{}, sparse_events(0),
+        sparse_queue{}, sparse_marks{}, sparse_events(0), remote_hint(false),
         n_malloc(0), n_free(0), n_remote_free(0), n_large(0), remote_pushed_bytes(0) {
     for (auto &d : direct) d = empty;
   }
@@ -101,6 +104,7 @@ void for_each_thread_heap(void (*fn)(Heap *h, bool live, void *ctx), void *ctx);
 void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *src);
 void heap_destroy_all_spans(Heap *h);
 void heap_adopt(Heap *h, Span *s);  // take over an abandoned slab
+void forget_sparse(Heap *h, Span *s);  // `s` leaves `h`: off its sparse queue
 // Slab queues (pools keep their own slow path over bins[0] with these).
 void queue_remove(SpanQueue &q, Span *s);
 void queue_push_front(SpanQueue &q, Span *s);

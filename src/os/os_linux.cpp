@@ -2,6 +2,7 @@
 #include "os/os.hpp"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +42,16 @@ bool linux_move_pages(void *from, void *to, size_t bytes) {
   // mremap left a hole at `from`; put the reservation back.
   void *back = mmap(from, bytes, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  return back != MAP_FAILED;
+  if (back != MAP_FAILED) return true;
+  // The hole could not be refilled (e.g. vm.max_map_count): move the pages back into it, so
+  // the caller's "false" means what it says: nothing moved, the source is intact.
+  if (mremap(to, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, from) != MAP_FAILED) {
+    mmap(to, bytes, PROT_READ | PROT_WRITE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    return false;
+  }
+  write_stderr("rayalloc: fatal: mremap could not restore a moved block\n");
+  abort();
 }
 
 void linux_advise_huge(void *p, size_t bytes, bool on) {
