@@ -21,8 +21,14 @@ constexpr size_t kMaxAlign = size_t(1) << 30;
 #define RAY_INLINE inline __attribute__((always_inline))
 #define RAY_EXPORT __attribute__((visibility("default")))
 
-inline size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
-inline bool is_pow2(size_t n) { return n && !(n & (n - 1)); }
-inline size_t slices_for(size_t bytes) { return (bytes + kSliceSize - 1) >> kSliceShift; }
+inline size_t align_up(size_t n, size_t a) {
+  return (n + a - 1) & ~(a - 1);
+}
+inline bool is_pow2(size_t n) {
+  return n && !(n & (n - 1));
+}
+inline size_t slices_for(size_t bytes) {
+  return (bytes + kSliceSize - 1) >> kSliceShift;
+}
 
 }  // namespace ray

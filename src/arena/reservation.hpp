@@ -19,9 +19,9 @@ namespace ray {
 
 struct Reservation {
   uintptr_t base;
-  size_t size;         // bytes of address space managed
-  uint32_t *map;       // chunk map: slice -> head slice index
-  Span *spans;         // descriptor per slice
+  size_t size;    // bytes of address space managed
+  uint32_t *map;  // chunk map: slice -> head slice index
+  Span *spans;    // descriptor per slice
   uint64_t *commit_bits;
   size_t slice_total;
 };
@@ -35,12 +35,22 @@ bool reservation_init(size_t want);
 RAY_INLINE bool in_reservation(const void *p) {
   return uintptr_t(p) - g_res.base < g_res.size;
 }
-RAY_INLINE size_t slice_index(const void *p) { return (uintptr_t(p) - g_res.base) >> kSliceShift; }
-RAY_INLINE Span *span_at_slice(size_t idx) { return &g_res.spans[g_res.map[idx]]; }
+RAY_INLINE size_t slice_index(const void *p) {
+  return (uintptr_t(p) - g_res.base) >> kSliceShift;
+}
+RAY_INLINE Span *span_at_slice(size_t idx) {
+  return &g_res.spans[g_res.map[idx]];
+}
 // Span of a pointer inside the reservation (the dummy if none).
-RAY_INLINE Span *span_of(const void *p) { return span_at_slice(slice_index(p)); }
-RAY_INLINE size_t span_index(const Span *s) { return size_t(s - g_res.spans); }
-RAY_INLINE uintptr_t slice_addr(size_t idx) { return g_res.base + (idx << kSliceShift); }
+RAY_INLINE Span *span_of(const void *p) {
+  return span_at_slice(slice_index(p));
+}
+RAY_INLINE size_t span_index(const Span *s) {
+  return size_t(s - g_res.spans);
+}
+RAY_INLINE uintptr_t slice_addr(size_t idx) {
+  return g_res.base + (idx << kSliceShift);
+}
 
 // Point the map at `s` for its first and last slice (all slices when `every_slice`).
 void map_span(Span *s, bool every_slice);

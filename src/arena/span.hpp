@@ -23,11 +23,11 @@ struct Block;  // slab/block.hpp
 enum class SpanKind : uint8_t { Unused = 0, Free, Slab, Large };
 
 enum SpanFlags : uint8_t {
-  kSpanArray = 1 << 0,    // slab/large span belongs to the array face
-  kSpanZeroed = 1 << 1,   // Large: its pages were fresh (read as zero) when handed out
-  kSpanHuge = 1 << 2,     // transparent huge pages were requested
-  kSpanGuarded = 1 << 3,  // debug: last page is a guard page
-  kSpanInLru = 1 << 4,    // Free: in the span heap's purge list
+  kSpanArray = 1 << 0,      // slab/large span belongs to the array face
+  kSpanZeroed = 1 << 1,     // Large: its pages were fresh (read as zero) when handed out
+  kSpanHuge = 1 << 2,       // transparent huge pages were requested
+  kSpanGuarded = 1 << 3,    // debug: last page is a guard page
+  kSpanInLru = 1 << 4,      // Free: in the span heap's purge list
   kSpanAbandoned = 1 << 5,  // Slab: in the abandoned list (heap/abandon.cpp), under its lock
 };
 
@@ -59,7 +59,7 @@ struct alignas(128) Span {
   // ---- line 2: written by other threads, or cold ----
   alignas(64) std::atomic<uintptr_t> thread_free;  // blocks freed by other threads (a stack)
   Block *local_free;  // owner frees parked off the allocation list (pools); merged by collect
-  Span *next, *prev;          // heap bin queue, or span-heap free list
+  Span *next, *prev;  // heap bin queue, or span-heap free list
   Span *lru_next, *lru_prev;  // span heap: dirty free spans, oldest first (arenas: span list)
   union {
     size_t large_size;     // Large: bytes handed out (page rounded)
@@ -76,6 +76,8 @@ inline unsigned slab_chunk_shift(const Span *s) {
   unsigned slab_shift = 63u - unsigned(__builtin_clzll((uint64_t(s->slice_count) << 16) - 1)) + 1;
   return slab_shift > 17 ? slab_shift - 5 : 12;
 }
-inline size_t slab_chunk_bytes(const Span *s) { return size_t(1) << slab_chunk_shift(s); }
+inline size_t slab_chunk_bytes(const Span *s) {
+  return size_t(1) << slab_chunk_shift(s);
+}
 
 }  // namespace ray

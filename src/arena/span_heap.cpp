@@ -38,11 +38,15 @@ int bin_of(size_t n) {
 }
 
 // ---- commit bitmap ----
-bool bit(size_t i) { return (g_res.commit_bits[i >> 6] >> (i & 63)) & 1; }
+bool bit(size_t i) {
+  return (g_res.commit_bits[i >> 6] >> (i & 63)) & 1;
+}
 void set_bit(size_t i, bool on) {
   uint64_t m = uint64_t(1) << (i & 63);
-  if (on) g_res.commit_bits[i >> 6] |= m;
-  else g_res.commit_bits[i >> 6] &= ~m;
+  if (on)
+    g_res.commit_bits[i >> 6] |= m;
+  else
+    g_res.commit_bits[i >> 6] &= ~m;
 }
 size_t count_committed(size_t first, size_t n) {
   size_t c = 0;
@@ -54,7 +58,10 @@ size_t count_committed(size_t first, size_t n) {
 bool commit_range(size_t first, size_t n) {
   size_t i = first, end = first + n;
   while (i < end) {
-    if (bit(i)) { i++; continue; }
+    if (bit(i)) {
+      i++;
+      continue;
+    }
     size_t j = i;
     while (j < end && !bit(j)) j++;
     if (!os::commit(reinterpret_cast<void *>(slice_addr(i)), (j - i) << kSliceShift)) {
@@ -73,7 +80,10 @@ bool decommit_range(size_t first, size_t n) {
   size_t i = first, end = first + n;
   bool all = true;
   while (i < end) {
-    if (!bit(i)) { i++; continue; }
+    if (!bit(i)) {
+      i++;
+      continue;
+    }
     size_t j = i;
     while (j < end && bit(j)) j++;
     // If the OS refuses, the pages stay resident but are still ours: count them as given back
@@ -154,14 +164,17 @@ Span *find_fit(size_t n, size_t align_slices, size_t *out_first) {
 // enough to reuse them without page faults (3.5x faster than a fixed cache); a teardown, which
 // is a run of frees with no allocations, decays the demand and so the cache with it (bench
 // `frag`). Never more than twice the memory in use (or 256 MiB), never less than
-// RAYALLOC_CACHE, at most 1 GiB. What stays unused past the purge delay goes back on the next span operation.
+// RAYALLOC_CACHE, at most 1 GiB. What stays unused past the purge delay goes back on the next span
+// operation.
 std::atomic<size_t> g_interior_decommitted;  // see span_note_interior_decommit
 size_t g_demand;                             // decayed bytes of recent span allocations
 // The cache may exceed twice the in-use memory up to this much: a program churning a few large
 // blocks has little in use at times, yet reuses what it freed a moment ago.
 constexpr size_t kCacheFloorCap = size_t(256) << 20;
 
-void note_span_op(size_t allocated_bytes) { g_demand = g_demand - g_demand / 64 + allocated_bytes; }
+void note_span_op(size_t allocated_bytes) {
+  g_demand = g_demand - g_demand / 64 + allocated_bytes;
+}
 
 size_t cache_limit() {
   size_t in_use = g_in_use.load(std::memory_order_relaxed) -
@@ -176,8 +189,8 @@ void purge_locked(bool all, uint64_t now) {
   size_t limit = cache_limit();
   Span *refused = nullptr;
   while (Span *s = g_lru_head) {
-    size_t dirty = g_committed.load(std::memory_order_relaxed) -
-                   g_in_use.load(std::memory_order_relaxed);
+    size_t dirty =
+        g_committed.load(std::memory_order_relaxed) - g_in_use.load(std::memory_order_relaxed);
     bool expired = now - s->freed_at_ms >= g_cfg.purge_delay_ms;
     if (!all && !expired && dirty <= limit) break;
     lru_remove(s);
@@ -208,7 +221,9 @@ void reset_descriptor(Span *s, size_t n) {
 
 }  // namespace
 
-void span_heap_configure(const SpanHeapConfig &cfg) { g_cfg = cfg; }
+void span_heap_configure(const SpanHeapConfig &cfg) {
+  g_cfg = cfg;
+}
 
 Span *span_alloc(size_t n, size_t align, bool commit, bool *zeroed) {
   size_t align_slices = align > kSliceSize ? align >> kSliceShift : 1;
@@ -290,8 +305,10 @@ static void unmap_by_kind(Span *s) {
                                 slab_chunk_bytes(s));
     s->slab.decommitted_mask = 0;
   }
-  if (s->kind == SpanKind::Slab) unmap_span(s, true);
-  else if (s->kind == SpanKind::Large) unmap_span(s, false);
+  if (s->kind == SpanKind::Slab)
+    unmap_span(s, true);
+  else if (s->kind == SpanKind::Large)
+    unmap_span(s, false);
   s->kind = SpanKind::Unused;
 }
 
@@ -336,8 +353,10 @@ bool span_try_extend(Span *s, size_t n, bool *tail_zeroed) {
   size_t was = count_committed(at, need);
   if (!commit_range(at, need)) {
     // Give the slices back exactly as they were found.
-    if (at + need == g_top) g_top = at;
-    else insert_free(at, need, was != 0, os::now_ms());
+    if (at + need == g_top)
+      g_top = at;
+    else
+      insert_free(at, need, was != 0, os::now_ms());
     return false;
   }
   in_use_add(at, need << kSliceShift);
@@ -399,8 +418,12 @@ size_t span_heap_committed() {
   return g_committed.load(std::memory_order_relaxed) -
          g_interior_decommitted.load(std::memory_order_relaxed);
 }
-size_t span_heap_in_use() { return g_in_use.load(std::memory_order_relaxed); }
-size_t span_heap_in_use_peak() { return g_in_use_peak.load(std::memory_order_relaxed); }
+size_t span_heap_in_use() {
+  return g_in_use.load(std::memory_order_relaxed);
+}
+size_t span_heap_in_use_peak() {
+  return g_in_use_peak.load(std::memory_order_relaxed);
+}
 
 void span_heap_walk(void (*fn)(Span *s, void *ctx), void *ctx) {
   LockGuard guard(g_lock);
@@ -415,8 +438,14 @@ size_t span_heap_top() {
   return g_top;
 }
 
-void span_heap_fork_prepare() { g_lock.lock(); }
-void span_heap_fork_parent() { g_lock.unlock(); }
-void span_heap_fork_child() { g_lock.reset(); }
+void span_heap_fork_prepare() {
+  g_lock.lock();
+}
+void span_heap_fork_parent() {
+  g_lock.unlock();
+}
+void span_heap_fork_child() {
+  g_lock.reset();
+}
 
 }  // namespace ray

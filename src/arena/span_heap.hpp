@@ -15,7 +15,7 @@ namespace ray {
 struct SpanHeapConfig {
   size_t cache_bytes = size_t(8) << 20;  // committed free memory kept for reuse, at least
                                          // (up to a quarter of in-use memory is kept)
-  uint64_t purge_delay_ms = 100;        // older free memory is given back
+  uint64_t purge_delay_ms = 100;         // older free memory is given back
 };
 void span_heap_configure(const SpanHeapConfig &cfg);
 
@@ -48,14 +48,14 @@ void span_purge(bool all);
 // `committed` and out of the in-use figure that sizes the cache.
 void span_note_interior_decommit(size_t bytes);
 void span_note_interior_recommit(size_t bytes);
-size_t span_heap_committed();  // bytes committed, in use or cached
-size_t span_heap_in_use();     // bytes of spans handed out
+size_t span_heap_committed();    // bytes committed, in use or cached
+size_t span_heap_in_use();       // bytes of spans handed out
 size_t span_heap_in_use_peak();  // high-water mark of span_heap_in_use()
 // Statistics and the debug leak report: fn(s, ctx) for every span handed out (kind Slab or
 // Large; Unused while its taker sets it up), in address order, under the span-heap lock: fn
 // must not allocate nor call the span heap.
 void span_heap_walk(void (*fn)(Span *s, void *ctx), void *ctx);
-size_t span_heap_top();        // slices ever handed out (high-water mark)
+size_t span_heap_top();  // slices ever handed out (high-water mark)
 
 void span_heap_fork_prepare();
 void span_heap_fork_parent();

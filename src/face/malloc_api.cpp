@@ -6,23 +6,51 @@
 using namespace ray;
 
 extern "C" {
-RAY_API void *ray_malloc(size_t n) { return api_malloc(n); }
-RAY_API void *ray_calloc(size_t c, size_t n) { return api_calloc(c, n); }
-RAY_API void *ray_realloc(void *p, size_t n) { return api_realloc(p, n); }
-RAY_API void *ray_reallocarray(void *p, size_t c, size_t n) { return api_reallocarray(p, c, n); }
-RAY_API void ray_free(void *p) { api_free(p); }
-RAY_API void ray_free_sized(void *p, size_t) { api_free(p); }
-RAY_API void ray_free_aligned_sized(void *p, size_t, size_t) { api_free(p); }
-RAY_API void *ray_memalign(size_t a, size_t n) { return api_aligned(a, n); }
+RAY_API void *ray_malloc(size_t n) {
+  return api_malloc(n);
+}
+RAY_API void *ray_calloc(size_t c, size_t n) {
+  return api_calloc(c, n);
+}
+RAY_API void *ray_realloc(void *p, size_t n) {
+  return api_realloc(p, n);
+}
+RAY_API void *ray_reallocarray(void *p, size_t c, size_t n) {
+  return api_reallocarray(p, c, n);
+}
+RAY_API void ray_free(void *p) {
+  api_free(p);
+}
+RAY_API void ray_free_sized(void *p, size_t) {
+  api_free(p);
+}
+RAY_API void ray_free_aligned_sized(void *p, size_t, size_t) {
+  api_free(p);
+}
+RAY_API void *ray_memalign(size_t a, size_t n) {
+  return api_aligned(a, n);
+}
 RAY_API int ray_posix_memalign(void **out, size_t a, size_t n) {
   return api_posix_memalign(out, a, n);
 }
-RAY_API void *ray_aligned_alloc(size_t a, size_t n) { return api_aligned(a, n); }
-RAY_API void *ray_valloc(size_t n) { return api_aligned(kPage, n); }
-RAY_API void *ray_pvalloc(size_t n) { return api_pvalloc(n); }
-RAY_API size_t ray_usable_size(const void *p) { return api_usable_size(p); }
-RAY_API size_t ray_malloc_usable_size(const void *p) { return api_usable_size(p); }
-RAY_API int ray_malloc_trim(size_t pad) { return api_malloc_trim(pad); }
+RAY_API void *ray_aligned_alloc(size_t a, size_t n) {
+  return api_aligned(a, n);
+}
+RAY_API void *ray_valloc(size_t n) {
+  return api_aligned(kPage, n);
+}
+RAY_API void *ray_pvalloc(size_t n) {
+  return api_pvalloc(n);
+}
+RAY_API size_t ray_usable_size(const void *p) {
+  return api_usable_size(p);
+}
+RAY_API size_t ray_malloc_usable_size(const void *p) {
+  return api_usable_size(p);
+}
+RAY_API int ray_malloc_trim(size_t pad) {
+  return api_malloc_trim(pad);
+}
 RAY_API int ray_owns(const void *p) {
   if (p == nullptr || !in_reservation(p)) return 0;
 #ifdef RAY_DEBUG

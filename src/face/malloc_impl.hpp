@@ -15,12 +15,20 @@
 namespace ray {
 
 #ifdef RAY_DEBUG
-RAY_INLINE void *api_malloc(size_t n) { return debug_malloc(n, kMinAlign, false); }
-RAY_INLINE void api_free(void *p) { debug_free(p, "free()"); }
+RAY_INLINE void *api_malloc(size_t n) {
+  return debug_malloc(n, kMinAlign, false);
+}
+RAY_INLINE void api_free(void *p) {
+  debug_free(p, "free()");
+}
 #else
-RAY_INLINE void *api_malloc(size_t n) { return heap_malloc(n); }
+RAY_INLINE void *api_malloc(size_t n) {
+  return heap_malloc(n);
+}
 
-RAY_INLINE void api_free(void *p) { heap_free(p); }
+RAY_INLINE void api_free(void *p) {
+  heap_free(p);
+}
 #endif
 
 inline size_t api_usable_size(const void *p) {

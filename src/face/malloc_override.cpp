@@ -13,32 +13,74 @@ using namespace ray;
 
 #define RAY_OVERRIDE extern "C" RAY_EXPORT
 
-RAY_OVERRIDE void *malloc(size_t n) { return api_malloc(n); }
-RAY_OVERRIDE void *calloc(size_t c, size_t n) { return api_calloc(c, n); }
-RAY_OVERRIDE void *realloc(void *p, size_t n) { return api_realloc(p, n); }
-RAY_OVERRIDE void *reallocarray(void *p, size_t c, size_t n) { return api_reallocarray(p, c, n); }
-RAY_OVERRIDE void free(void *p) { api_free(p); }
-RAY_OVERRIDE void cfree(void *p) { api_free(p); }
-RAY_OVERRIDE void free_sized(void *p, size_t) { api_free(p); }
-RAY_OVERRIDE void free_aligned_sized(void *p, size_t, size_t) { api_free(p); }
-RAY_OVERRIDE void *memalign(size_t a, size_t n) { return api_aligned(a, n); }
+RAY_OVERRIDE void *malloc(size_t n) {
+  return api_malloc(n);
+}
+RAY_OVERRIDE void *calloc(size_t c, size_t n) {
+  return api_calloc(c, n);
+}
+RAY_OVERRIDE void *realloc(void *p, size_t n) {
+  return api_realloc(p, n);
+}
+RAY_OVERRIDE void *reallocarray(void *p, size_t c, size_t n) {
+  return api_reallocarray(p, c, n);
+}
+RAY_OVERRIDE void free(void *p) {
+  api_free(p);
+}
+RAY_OVERRIDE void cfree(void *p) {
+  api_free(p);
+}
+RAY_OVERRIDE void free_sized(void *p, size_t) {
+  api_free(p);
+}
+RAY_OVERRIDE void free_aligned_sized(void *p, size_t, size_t) {
+  api_free(p);
+}
+RAY_OVERRIDE void *memalign(size_t a, size_t n) {
+  return api_aligned(a, n);
+}
 RAY_OVERRIDE int posix_memalign(void **out, size_t a, size_t n) {
   return api_posix_memalign(out, a, n);
 }
-RAY_OVERRIDE void *aligned_alloc(size_t a, size_t n) { return api_aligned(a, n); }
-RAY_OVERRIDE void *valloc(size_t n) { return api_aligned(kPage, n); }
-RAY_OVERRIDE void *pvalloc(size_t n) { return api_pvalloc(n); }
-RAY_OVERRIDE size_t malloc_usable_size(void *p) { return api_usable_size(p); }
-RAY_OVERRIDE int malloc_trim(size_t pad) { return api_malloc_trim(pad); }
+RAY_OVERRIDE void *aligned_alloc(size_t a, size_t n) {
+  return api_aligned(a, n);
+}
+RAY_OVERRIDE void *valloc(size_t n) {
+  return api_aligned(kPage, n);
+}
+RAY_OVERRIDE void *pvalloc(size_t n) {
+  return api_pvalloc(n);
+}
+RAY_OVERRIDE size_t malloc_usable_size(void *p) {
+  return api_usable_size(p);
+}
+RAY_OVERRIDE int malloc_trim(size_t pad) {
+  return api_malloc_trim(pad);
+}
 
 // glibc-internal aliases some programs and libraries call directly.
-RAY_OVERRIDE void *__libc_malloc(size_t n) { return api_malloc(n); }
-RAY_OVERRIDE void *__libc_calloc(size_t c, size_t n) { return api_calloc(c, n); }
-RAY_OVERRIDE void *__libc_realloc(void *p, size_t n) { return api_realloc(p, n); }
-RAY_OVERRIDE void __libc_free(void *p) { api_free(p); }
-RAY_OVERRIDE void *__libc_memalign(size_t a, size_t n) { return api_aligned(a, n); }
-RAY_OVERRIDE void *__libc_valloc(size_t n) { return api_aligned(kPage, n); }
-RAY_OVERRIDE void *__libc_pvalloc(size_t n) { return api_pvalloc(n); }
+RAY_OVERRIDE void *__libc_malloc(size_t n) {
+  return api_malloc(n);
+}
+RAY_OVERRIDE void *__libc_calloc(size_t c, size_t n) {
+  return api_calloc(c, n);
+}
+RAY_OVERRIDE void *__libc_realloc(void *p, size_t n) {
+  return api_realloc(p, n);
+}
+RAY_OVERRIDE void __libc_free(void *p) {
+  api_free(p);
+}
+RAY_OVERRIDE void *__libc_memalign(size_t a, size_t n) {
+  return api_aligned(a, n);
+}
+RAY_OVERRIDE void *__libc_valloc(size_t n) {
+  return api_aligned(kPage, n);
+}
+RAY_OVERRIDE void *__libc_pvalloc(size_t n) {
+  return api_pvalloc(n);
+}
 RAY_OVERRIDE int __posix_memalign(void **out, size_t a, size_t n) {
   return api_posix_memalign(out, a, n);
 }
@@ -87,23 +129,63 @@ static RAY_INLINE void *new_nothrow(size_t n) {
 
 #define AL std::align_val_t
 #define NT const std::nothrow_t &
-RAY_EXPORT void *operator new(size_t n) { return new_impl(n); }
-RAY_EXPORT void *operator new[](size_t n) { return new_impl(n); }
-RAY_EXPORT void *operator new(size_t n, NT) noexcept { return new_nothrow(n); }
-RAY_EXPORT void *operator new[](size_t n, NT) noexcept { return new_nothrow(n); }
-RAY_EXPORT void *operator new(size_t n, AL a) { return new_aligned(n, size_t(a), false); }
-RAY_EXPORT void *operator new[](size_t n, AL a) { return new_aligned(n, size_t(a), false); }
-RAY_EXPORT void *operator new(size_t n, AL a, NT) noexcept { return new_aligned(n, size_t(a), true); }
-RAY_EXPORT void *operator new[](size_t n, AL a, NT) noexcept { return new_aligned(n, size_t(a), true); }
-RAY_EXPORT void operator delete(void *p) noexcept { api_free(p); }
-RAY_EXPORT void operator delete[](void *p) noexcept { api_free(p); }
-RAY_EXPORT void operator delete(void *p, NT) noexcept { api_free(p); }
-RAY_EXPORT void operator delete[](void *p, NT) noexcept { api_free(p); }
-RAY_EXPORT void operator delete(void *p, size_t) noexcept { api_free(p); }
-RAY_EXPORT void operator delete[](void *p, size_t) noexcept { api_free(p); }
-RAY_EXPORT void operator delete(void *p, AL) noexcept { api_free(p); }
-RAY_EXPORT void operator delete[](void *p, AL) noexcept { api_free(p); }
-RAY_EXPORT void operator delete(void *p, AL, NT) noexcept { api_free(p); }
-RAY_EXPORT void operator delete[](void *p, AL, NT) noexcept { api_free(p); }
-RAY_EXPORT void operator delete(void *p, size_t, AL) noexcept { api_free(p); }
-RAY_EXPORT void operator delete[](void *p, size_t, AL) noexcept { api_free(p); }
+RAY_EXPORT void *operator new(size_t n) {
+  return new_impl(n);
+}
+RAY_EXPORT void *operator new[](size_t n) {
+  return new_impl(n);
+}
+RAY_EXPORT void *operator new(size_t n, NT) noexcept {
+  return new_nothrow(n);
+}
+RAY_EXPORT void *operator new[](size_t n, NT) noexcept {
+  return new_nothrow(n);
+}
+RAY_EXPORT void *operator new(size_t n, AL a) {
+  return new_aligned(n, size_t(a), false);
+}
+RAY_EXPORT void *operator new[](size_t n, AL a) {
+  return new_aligned(n, size_t(a), false);
+}
+RAY_EXPORT void *operator new(size_t n, AL a, NT) noexcept {
+  return new_aligned(n, size_t(a), true);
+}
+RAY_EXPORT void *operator new[](size_t n, AL a, NT) noexcept {
+  return new_aligned(n, size_t(a), true);
+}
+RAY_EXPORT void operator delete(void *p) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete[](void *p) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete(void *p, NT) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete[](void *p, NT) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete(void *p, size_t) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete[](void *p, size_t) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete(void *p, AL) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete[](void *p, AL) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete(void *p, AL, NT) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete[](void *p, AL, NT) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete(void *p, size_t, AL) noexcept {
+  api_free(p);
+}
+RAY_EXPORT void operator delete[](void *p, size_t, AL) noexcept {
+  api_free(p);
+}

@@ -41,7 +41,6 @@ bool global_set_committed(void *ctx, Span *s, size_t slices, bool *zeroed) {
 const SpanSource kPoolGlobalSource = {global_acquire, global_release,       global_extend,
                                       global_shrink,  global_set_committed, nullptr};
 
-
 // A new slab, sized with the pool: it doubles each time up to kPoolMaxSlabBytes, and holds at
 // least 8 objects (1 for objects above a slice), so the tail waste stays under 1/8.
 Span *new_slab(ray_pool *p) {
@@ -308,7 +307,8 @@ RAY_API void ray_pool_destroy(ray_pool *p) {
   if (!p->arena) fork_locks_remove(&p->fork_node);
 #ifdef RAY_DEBUG
   // Every object dies with the pool: memcheck must not report them as leaks.
-  ray_pool_visit(p, [](void *obj, void *) { debug_block_dead(obj); }, nullptr);
+  ray_pool_visit(
+      p, [](void *obj, void *) { debug_block_dead(obj); }, nullptr);
 #endif
   {
     HeapLock hl(&p->heap);

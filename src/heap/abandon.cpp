@@ -96,8 +96,10 @@ bool abandoned_free(Span *s, Block *b) {
       s->free = b;
       uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
       s->used.store(used, std::memory_order_relaxed);
-      if (used == 0) kGlobalSource.release(kGlobalSource.ctx, s, false);
-      else list_push(purpose, s);
+      if (used == 0)
+        kGlobalSource.release(kGlobalSource.ctx, s, false);
+      else
+        list_push(purpose, s);
       return true;
     }
     // Adopt it: one lock per slab rather than per block, and the frees that follow (a new
@@ -110,8 +112,14 @@ bool abandoned_free(Span *s, Block *b) {
   return true;
 }
 
-void abandon_fork_prepare() { g_lock.lock(); }
-void abandon_fork_parent() { g_lock.unlock(); }
-void abandon_fork_child() { g_lock.reset(); }
+void abandon_fork_prepare() {
+  g_lock.lock();
+}
+void abandon_fork_parent() {
+  g_lock.unlock();
+}
+void abandon_fork_child() {
+  g_lock.reset();
+}
 
 }  // namespace ray

@@ -19,17 +19,21 @@ static Span *global_acquire(void *, size_t slices, size_t align, bool commit, bo
   return span_alloc(slices, align, commit, zeroed);
 }
 static void global_release(void *, Span *s, bool moved) {
-  if (moved) span_free_moved(s);
-  else span_free(s, false);
+  if (moved)
+    span_free_moved(s);
+  else
+    span_free(s, false);
 }
 static bool global_extend(void *, Span *s, size_t slices, bool *tail_zeroed) {
   return span_try_extend(s, slices, tail_zeroed);
 }
-static void global_shrink(void *, Span *s, size_t slices) { span_shrink(s, slices); }
+static void global_shrink(void *, Span *s, size_t slices) {
+  span_shrink(s, slices);
+}
 static bool global_set_committed(void *, Span *s, size_t slices, bool *zeroed) {
   return span_set_committed(s, slices, zeroed);
 }
-const SpanSource kGlobalSource = {global_acquire, global_release, global_extend,
+const SpanSource kGlobalSource = {global_acquire, global_release,       global_extend,
                                   global_shrink,  global_set_committed, nullptr};
 
 // ---- queues ----
@@ -209,8 +213,9 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
       return nullptr;
     }
   }
-  if (align <= kMinAlign) return n <= kSlabMax ? heap_alloc_class(h, size_class_of(n))
-                                               : heap_alloc_large(h, n, kMinAlign, false);
+  if (align <= kMinAlign)
+    return n <= kSlabMax ? heap_alloc_class(h, size_class_of(n))
+                         : heap_alloc_large(h, n, kMinAlign, false);
   if (align > kMaxAlign) {
     errno = EINVAL;
     return nullptr;
@@ -268,8 +273,7 @@ static void free_slab_block(Span *s, void *p) {
   Block *b = static_cast<Block *>(p);
   Heap *owner = s->heap.load(std::memory_order_acquire);
   Heap *me = tls_heap;
-  if (owner != nullptr &&
-      (owner == me || (me->kind == HeapKind::Thread && owner == me + 1))) {
+  if (owner != nullptr && (owner == me || (me->kind == HeapKind::Thread && owner == me + 1))) {
     free_local_slow(owner, s, b);
   } else if (owner != nullptr && owner->kind == HeapKind::Arena) {
     // Arena heaps are shared under their lock (or used by one thread at a time).
@@ -291,8 +295,10 @@ static void free_slab_block(Span *s, void *p) {
 
 void free_block(void *p) {
   Span *s = span_of(p);
-  if (s->kind == SpanKind::Slab) free_slab_block(s, p);
-  else large_free(s);
+  if (s->kind == SpanKind::Slab)
+    free_slab_block(s, p);
+  else
+    large_free(s);
 }
 
 ArrayHooks g_array_hooks;

@@ -53,10 +53,10 @@ struct Heap {
   SpanQueue full;
   HeapKind kind;
   HeapPurpose purpose;
-  bool zero_spans;                // arena/array use: spans handed out read as zero? (unused)
+  bool zero_spans;  // arena/array use: spans handed out read as zero? (unused)
   const SpanSource *source;
-  SpinLock *lock;                 // arenas shared between threads; nullptr otherwise
-  void *arena;                    // the ray_arena that owns this heap, if any
+  SpinLock *lock;  // arenas shared between threads; nullptr otherwise
+  void *arena;     // the ray_arena that owns this heap, if any
   uint32_t slow_calls;
   // Slabs that went sparse, oldest first: one is compacted only once kSparseDelay others have
   // gone sparse after it and it still is (see heap.cpp: note_sparse). Every slab listed here
@@ -77,10 +77,23 @@ struct Heap {
   Heap() = default;
   // The empty heap: constant-initialised so the TLS pointer is valid before any set-up.
   constexpr explicit Heap(Span *empty)
-      : direct{}, kind(HeapKind::Empty), purpose(kPurposeMalloc),
-        zero_spans(false), source(nullptr), lock(nullptr), arena(nullptr), slow_calls(0),
-        sparse_queue{}, sparse_marks{}, sparse_events(0), remote_hint(false),
-        n_malloc(0), n_free(0), n_remote_free(0), n_large(0), remote_pushed_bytes(0) {
+      : direct{},
+        kind(HeapKind::Empty),
+        purpose(kPurposeMalloc),
+        zero_spans(false),
+        source(nullptr),
+        lock(nullptr),
+        arena(nullptr),
+        slow_calls(0),
+        sparse_queue{},
+        sparse_marks{},
+        sparse_events(0),
+        remote_hint(false),
+        n_malloc(0),
+        n_free(0),
+        n_remote_free(0),
+        n_large(0),
+        remote_pushed_bytes(0) {
     for (auto &d : direct) d = empty;
   }
 };
@@ -92,18 +105,18 @@ extern Span g_empty_span;
 
 // ---- slow paths (out of line) ----
 void *heap_malloc_slow(Heap *h, size_t n);
-void *heap_alloc_class(Heap *h, unsigned c);        // a block of class c (any heap)
+void *heap_alloc_class(Heap *h, unsigned c);  // a block of class c (any heap)
 void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero);
 void *heap_malloc_aligned(Heap *h, size_t n, size_t align);
 void free_slow(void *p);
 void free_local_slow(Heap *h, Span *s, Block *b);  // owner frees into a full/retiring slab
-Heap *thread_heap();                                // the caller's heaps, set up if needed
+Heap *thread_heap();                               // the caller's heaps, set up if needed
 // Statistics: calls fn(malloc heap, live, ctx) for every thread's heap pair ever set up (live:
 // its thread still runs), under the pool lock (fn must not allocate). heap/thread.cpp.
 void for_each_thread_heap(void (*fn)(Heap *h, bool live, void *ctx), void *ctx);
 void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *src);
 void heap_destroy_all_spans(Heap *h);
-void heap_adopt(Heap *h, Span *s);  // take over an abandoned slab
+void heap_adopt(Heap *h, Span *s);     // take over an abandoned slab
 void forget_sparse(Heap *h, Span *s);  // `s` leaves `h`: off its sparse queue
 // Slab queues (pools keep their own slow path over bins[0] with these).
 void queue_remove(SpanQueue &q, Span *s);

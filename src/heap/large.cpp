@@ -85,7 +85,8 @@ static Heap *heap_like(Span *s) {
 
 void *heap_alloc_in(Heap *h, size_t n) {
   if (h->lock) h->lock->lock();
-  void *q = n <= kSlabMax ? heap_alloc_class(h, size_class_of(n)) : heap_alloc_large(h, n, 0, false);
+  void *q =
+      n <= kSlabMax ? heap_alloc_class(h, size_class_of(n)) : heap_alloc_large(h, n, 0, false);
   if (h->lock) h->lock->unlock();
   return q;
 }
@@ -128,8 +129,7 @@ void *large_move(Span *s, size_t n, size_t headroom_bytes) {
   Span *t = span_of(q);
   t->large_size = bytes;
   t->flags |= s->flags & (kSpanArray | kSpanHuge);
-  if (old >= kRemapMin &&
-      os::move_pages(p, q, size_t(s->capacity) << kSliceShift)) {
+  if (old >= kRemapMin && os::move_pages(p, q, size_t(s->capacity) << kSliceShift)) {
 #ifdef RAY_STATS
     stats_count_free_here(s);
 #endif

@@ -27,8 +27,8 @@ namespace {
 struct ThreadHeaps {
   Heap heaps[2];  // [kPurposeMalloc], [kPurposeArray]
   ThreadHeaps *next_free;
-  ThreadHeaps *next_all;    // every record ever made, for statistics (never unlinked)
-  std::atomic<bool> live;   // its thread runs
+  ThreadHeaps *next_all;   // every record ever made, for statistics (never unlinked)
+  std::atomic<bool> live;  // its thread runs
 };
 
 SpinLock g_init_lock;
@@ -97,7 +97,9 @@ void fork_child() {
 
 }  // namespace
 
-bool engine_ready() { return g_state.load(std::memory_order_acquire) == 2; }
+bool engine_ready() {
+  return g_state.load(std::memory_order_acquire) == 2;
+}
 
 bool engine_init() {
   if (RAY_LIKELY(g_state.load(std::memory_order_acquire) == 2)) return true;

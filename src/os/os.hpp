@@ -36,14 +36,24 @@ const PageSource &page_source();
 // Test hook: install another source (nullptr restores Linux). Returns the previous one.
 const PageSource *os_set_page_source(const PageSource *src);
 
-inline void *reserve(size_t bytes, size_t align) { return page_source().reserve(bytes, align); }
-inline void release(void *p, size_t bytes) { page_source().release(p, bytes); }
-inline bool commit(void *p, size_t bytes) { return page_source().commit(p, bytes); }
-inline bool decommit(void *p, size_t bytes) { return page_source().decommit(p, bytes); }
+inline void *reserve(size_t bytes, size_t align) {
+  return page_source().reserve(bytes, align);
+}
+inline void release(void *p, size_t bytes) {
+  page_source().release(p, bytes);
+}
+inline bool commit(void *p, size_t bytes) {
+  return page_source().commit(p, bytes);
+}
+inline bool decommit(void *p, size_t bytes) {
+  return page_source().decommit(p, bytes);
+}
 inline bool move_pages(void *from, void *to, size_t bytes) {
   return page_source().move_pages(from, to, bytes);
 }
-inline void advise_huge(void *p, size_t bytes, bool on) { page_source().advise_huge(p, bytes, on); }
+inline void advise_huge(void *p, size_t bytes, bool on) {
+  page_source().advise_huge(p, bytes, on);
+}
 inline bool protect(void *p, size_t bytes, bool accessible) {
   return page_source().protect(p, bytes, accessible);
 }

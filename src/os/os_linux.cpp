@@ -27,9 +27,13 @@ void *linux_reserve(size_t bytes, size_t align) {
   return reinterpret_cast<void *>(aligned);
 }
 
-void linux_release(void *p, size_t bytes) { munmap(p, bytes); }
+void linux_release(void *p, size_t bytes) {
+  munmap(p, bytes);
+}
 
-bool linux_commit(void *, size_t) { return true; }  // overcommit: touch backs the page
+bool linux_commit(void *, size_t) {
+  return true;
+}  // overcommit: touch backs the page
 
 bool linux_decommit(void *p, size_t bytes) {
   // MADV_DONTNEED (not MADV_FREE) so RSS drops at once and the pages read as zero after.
@@ -46,8 +50,8 @@ bool linux_move_pages(void *from, void *to, size_t bytes) {
   // The hole could not be refilled (e.g. vm.max_map_count): move the pages back into it, so
   // the caller's "false" means what it says: nothing moved, the source is intact.
   if (mremap(to, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, from) != MAP_FAILED) {
-    mmap(to, bytes, PROT_READ | PROT_WRITE,
-         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    mmap(to, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+         -1, 0);
     return false;
   }
   write_stderr("rayalloc: fatal: mremap could not restore a moved block\n");
@@ -62,13 +66,15 @@ bool linux_protect(void *p, size_t bytes, bool accessible) {
   return mprotect(p, bytes, accessible ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
 }
 
-constexpr PageSource kLinux = {linux_reserve,  linux_release,     linux_commit, linux_decommit,
+constexpr PageSource kLinux = {linux_reserve,    linux_release,     linux_commit, linux_decommit,
                                linux_move_pages, linux_advise_huge, linux_protect};
 std::atomic<const PageSource *> g_source{&kLinux};
 
 }  // namespace
 
-const PageSource &page_source() { return *g_source.load(std::memory_order_acquire); }
+const PageSource &page_source() {
+  return *g_source.load(std::memory_order_acquire);
+}
 
 const PageSource *os_set_page_source(const PageSource *src) {
   return g_source.exchange(src ? src : &kLinux, std::memory_order_acq_rel);

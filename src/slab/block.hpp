@@ -38,9 +38,15 @@ RAY_INLINE bool block_link_ok(const Span *s, const Block *next) {
   return ((uintptr_t(next) - s->start) >> kSliceShift) < s->slice_count || next == nullptr;
 }
 #else  // -DRAYALLOC_HARDENED=OFF: plain links, no checks
-RAY_INLINE Block *block_next(const Block *b) { return reinterpret_cast<Block *>(b->next_enc); }
-RAY_INLINE void block_set_next(Block *b, const Block *next) { b->next_enc = uintptr_t(next); }
-RAY_INLINE bool block_link_ok(const Span *, const Block *) { return true; }
+RAY_INLINE Block *block_next(const Block *b) {
+  return reinterpret_cast<Block *>(b->next_enc);
+}
+RAY_INLINE void block_set_next(Block *b, const Block *next) {
+  b->next_enc = uintptr_t(next);
+}
+RAY_INLINE bool block_link_ok(const Span *, const Block *) {
+  return true;
+}
 #endif
 // Report a corrupted free list of `s` at block `b` (does not return unless a handler does).
 void block_list_corrupt(const Span *s, const Block *b);

@@ -8,7 +8,7 @@
 namespace ray {
 
 constexpr size_t kSlabMax = 64 * 1024;
-constexpr size_t kDirectMax = 1024;  // sizes served by the heap's direct table
+constexpr size_t kDirectMax = 1024;   // sizes served by the heap's direct table
 constexpr unsigned kNumClasses = 81;  // class 0 is unused
 
 RAY_INLINE unsigned size_class_of(size_t n) {

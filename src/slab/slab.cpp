@@ -98,8 +98,7 @@ static Block *list_tail(const Span *s, Block *b, uint32_t *count) {
 
 void slab_collect(Span *s) {
   if (s->thread_free.load(std::memory_order_relaxed) != 0) {
-    Block *list =
-        reinterpret_cast<Block *>(s->thread_free.exchange(0, std::memory_order_acquire));
+    Block *list = reinterpret_cast<Block *>(s->thread_free.exchange(0, std::memory_order_acquire));
     uint32_t count;
     Block *tail = list_tail(s, list, &count);
     block_set_next(tail, s->free);

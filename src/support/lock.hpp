@@ -16,8 +16,7 @@ class SpinLock {
     int c = 0;
     for (int i = 0; i < 100; i++) {
       c = 0;
-      if (state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed))
+      if (state_.compare_exchange_weak(c, 1, std::memory_order_acquire, std::memory_order_relaxed))
         return;
       if (c == 2) break;  // others already sleep: join them
 #if defined(__x86_64__) || defined(__i386__)
@@ -27,8 +26,8 @@ class SpinLock {
     // 0: free, 1: held, 2: held and someone may sleep on it.
     if (c != 2) c = state_.exchange(2, std::memory_order_acquire);
     while (c != 0) {
-      syscall(SYS_futex, reinterpret_cast<int *>(&state_), FUTEX_WAIT_PRIVATE, 2, nullptr,
-              nullptr, 0);
+      syscall(SYS_futex, reinterpret_cast<int *>(&state_), FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr,
+              0);
       c = state_.exchange(2, std::memory_order_acquire);
     }
   }
@@ -39,11 +38,13 @@ class SpinLock {
   }
   void unlock() {
     if (state_.exchange(0, std::memory_order_release) == 2)
-      syscall(SYS_futex, reinterpret_cast<int *>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr,
-              nullptr, 0);
+      syscall(SYS_futex, reinterpret_cast<int *>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+              0);
   }
   // After fork() in the child: only the forking thread exists, so the lock is free.
-  void reset() { state_.store(0, std::memory_order_relaxed); }
+  void reset() {
+    state_.store(0, std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<int> state_{0};
