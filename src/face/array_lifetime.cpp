@@ -18,6 +18,7 @@
 
 #include "face/array_block.hpp"
 #include "heap/abandon.hpp"
+#include "support/record_pool.hpp"
 #include "os/os.hpp"
 #include "support/lock.hpp"
 
@@ -29,29 +30,25 @@ struct LifetimeHeaps {
   LifetimeHeaps *next_free;
 };
 
-SpinLock g_pool_lock;
-LifetimeHeaps *g_pool_free;
-char *g_pool_bump, *g_pool_end;
+RecordPool<LifetimeHeaps> g_records;
 pthread_key_t g_key;
 std::atomic<int> g_key_state;  // 0: none, 1: being created, 2: ready
 
 void fork_prepare() {
-  g_pool_lock.lock();
+  g_records.lock.lock();
 }
 void fork_parent() {
-  g_pool_lock.unlock();
+  g_records.lock.unlock();
 }
 void fork_child() {
-  g_pool_lock.reset();
+  g_records.lock.reset();
 }
 
 void thread_done(void *arg) {
   auto *t = static_cast<LifetimeHeaps *>(arg);
   heap_abandon(&t->heaps[0]);
   heap_abandon(&t->heaps[1]);
-  LockGuard g(g_pool_lock);
-  t->next_free = g_pool_free;
-  g_pool_free = t;
+  g_records.give(t);
 }
 
 bool key_ready() {
@@ -71,35 +68,14 @@ bool key_ready() {
   return g_key_state.load(std::memory_order_acquire) == 2;
 }
 
-LifetimeHeaps *take_record() {
-  LockGuard g(g_pool_lock);
-  if (LifetimeHeaps *t = g_pool_free) {
-    g_pool_free = t->next_free;
-    return t;
-  }
-  size_t sz = align_up(sizeof(LifetimeHeaps), 64);
-  if (g_pool_bump == nullptr || g_pool_bump + sz > g_pool_end) {
-    constexpr size_t kChunk = 256 * 1024;
-    char *m = static_cast<char *>(os::reserve(kChunk, kPage));
-    if (!m) return nullptr;
-    g_pool_bump = m;
-    g_pool_end = m + kChunk;
-  }
-  void *mem = g_pool_bump;
-  g_pool_bump += sz;
-  return new (mem) LifetimeHeaps();
-}
-
 RAY_NOINLINE LifetimeHeaps *setup_thread() {
   if (thread_heap() == nullptr || !key_ready()) return nullptr;  // engine first
-  LifetimeHeaps *t = take_record();
+  LifetimeHeaps *t = g_records.take();
   if (!t) return nullptr;
   heap_init(&t->heaps[0], HeapKind::Thread, kPurposeArray, &kGlobalSource);
   heap_init(&t->heaps[1], HeapKind::Thread, kPurposeArray, &kGlobalSource);
   if (pthread_setspecific(g_key, t) != 0) {
-    LockGuard g(g_pool_lock);
-    t->next_free = g_pool_free;
-    g_pool_free = t;
+    g_records.give(t);
     return nullptr;
   }
   return t;

@@ -15,6 +15,7 @@
 #include "os/os.hpp"
 #include "debug/hooks.hpp"
 #include "support/options.hpp"
+#include "support/record_pool.hpp"
 #include "support/stats.hpp"
 
 namespace ray {
@@ -36,37 +37,18 @@ std::atomic<int> g_state;  // 0: not started, 1: core ready, 2: fully ready
 __thread bool tls_in_init;
 pthread_key_t g_key;
 
-SpinLock g_pool_lock;
-ThreadHeaps *g_pool_free;
-char *g_pool_bump, *g_pool_end;
-ThreadHeaps *g_all;  // under g_pool_lock
+RecordPool<ThreadHeaps> g_records;
+ThreadHeaps *g_all;  // every record ever made, under g_records.lock
 
 ThreadHeaps *pool_take() {
-  LockGuard g(g_pool_lock);
-  if (ThreadHeaps *t = g_pool_free) {
-    g_pool_free = t->next_free;
-    return t;
+  LockGuard g(g_records.lock);
+  bool fresh;
+  ThreadHeaps *t = g_records.take_locked(&fresh);
+  if (t && fresh) {
+    t->next_all = g_all;
+    g_all = t;
   }
-  size_t sz = align_up(sizeof(ThreadHeaps), 64);
-  if (g_pool_bump == nullptr || g_pool_bump + sz > g_pool_end) {
-    constexpr size_t kChunk = 256 * 1024;
-    char *m = static_cast<char *>(os::reserve(kChunk, kPage));
-    if (!m) return nullptr;
-    g_pool_bump = m;
-    g_pool_end = m + kChunk;
-  }
-  void *mem = g_pool_bump;
-  g_pool_bump += sz;
-  ThreadHeaps *t = new (mem) ThreadHeaps();
-  t->next_all = g_all;
-  g_all = t;
   return t;
-}
-
-void pool_give(ThreadHeaps *t) {
-  LockGuard g(g_pool_lock);
-  t->next_free = g_pool_free;
-  g_pool_free = t;
 }
 
 void thread_done(void *arg) {
@@ -76,23 +58,23 @@ void thread_done(void *arg) {
   heap_abandon(&t->heaps[1]);
   t->live.store(false, std::memory_order_relaxed);
   stats_thread_exit(&t->heaps[0]);  // its counts move to the exited-threads totals
-  pool_give(t);
+  g_records.give(t);
 }
 
 void fork_prepare() {
-  g_pool_lock.lock();
+  g_records.lock.lock();
   abandon_fork_prepare();
   span_heap_fork_prepare();
 }
 void fork_parent() {
   span_heap_fork_parent();
   abandon_fork_parent();
-  g_pool_lock.unlock();
+  g_records.lock.unlock();
 }
 void fork_child() {
   span_heap_fork_child();
   abandon_fork_child();
-  g_pool_lock.reset();
+  g_records.lock.reset();
 }
 
 }  // namespace
@@ -144,7 +126,7 @@ Heap *thread_heap() {
 }
 
 void for_each_thread_heap(void (*fn)(Heap *h, bool live, void *ctx), void *ctx) {
-  LockGuard g(g_pool_lock);
+  LockGuard g(g_records.lock);
   for (ThreadHeaps *t = g_all; t; t = t->next_all)
     fn(&t->heaps[0], t->live.load(std::memory_order_relaxed), ctx);
 }
