@@ -6,18 +6,11 @@ valgrind substitutes its own malloc for any library's by default; with
 --soname-synonyms=somalloc=nouserintercepts rayalloc-debug serves the program and its client
 requests tell memcheck where the blocks are. Exit 77 (skipped) without valgrind."""
 import re
-import shutil
-import subprocess
 import sys
 
-prog = sys.argv[1]
-if not shutil.which("valgrind"):
-    print("valgrind not installed: skipped")
-    sys.exit(77)
-cmd = ["valgrind", "--leak-check=full", "--error-exitcode=1",
-       "--soname-synonyms=somalloc=nouserintercepts", prog]
-r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-shown = f"--- stdout\n{r.stdout}--- stderr\n{r.stderr}--- exit status {r.returncode}"
+import memcheck
+
+r, shown = memcheck.run(sys.argv[1])
 checks = [
     (r.returncode == 1, "exit status 1 (errors found)"),
     ("owner: rayalloc" in r.stdout, "the program ran on rayalloc"),
@@ -29,7 +22,4 @@ checks = [
      "no other kind of error"),
     (re.search(r"ERROR SUMMARY: 2 errors from 2 contexts", r.stderr), "exactly 2 errors"),
 ]
-failed = [what for ok, what in checks if not ok]
-if failed:
-    sys.exit("FAIL: " + "; ".join(failed) + "\n" + shown)
-print("ok: memcheck reports exactly the leak (40 bytes in 1 block) and the invalid read")
+memcheck.verdict(checks, shown, "ok: memcheck reports exactly the leak (40 bytes in 1 block) and the invalid read")

@@ -4,18 +4,11 @@ array and pool faces' blocks, and reports exactly the three deliberate errors: t
 array (its whole capacity), the read past an array's length, the read of a freed pool object.
 Exit 77 (skipped) without valgrind."""
 import re
-import shutil
-import subprocess
 import sys
 
-prog = sys.argv[1]
-if not shutil.which("valgrind"):
-    print("valgrind not installed: skipped")
-    sys.exit(77)
-cmd = ["valgrind", "--leak-check=full", "--error-exitcode=1",
-       "--soname-synonyms=somalloc=nouserintercepts", prog]
-r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-shown = f"--- stdout\n{r.stdout}--- stderr\n{r.stderr}--- exit status {r.returncode}"
+import memcheck
+
+r, shown = memcheck.run(sys.argv[1])
 m = re.search(r"leaked array bytes: (\d+)", r.stdout)
 leaked = m.group(1) if m else "?"
 reads = len(re.findall(r"Invalid read of size", r.stderr))
@@ -31,8 +24,5 @@ checks = [
      "no other kind of error"),
     (re.search(r"ERROR SUMMARY: 3 errors from 3 contexts", r.stderr), "exactly 3 errors"),
 ]
-failed = [what for ok, what in checks if not ok]
-if failed:
-    sys.exit("FAIL: " + "; ".join(failed) + "\n" + shown)
-print("ok: memcheck reports the leaked array, the read past its length and the pool "
-      "use after free, and nothing else")
+memcheck.verdict(checks, shown, "ok: memcheck reports the leaked array, the read past its "
+                 "length and the pool use after free, and nothing else")
