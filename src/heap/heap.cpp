@@ -74,7 +74,6 @@ void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *sr
   h->source = src;
   h->lock = nullptr;
   h->arena = nullptr;
-  h->slow_calls = 0;
   for (auto &q : h->sparse_queue) q = nullptr;
   h->sparse_events = 0;
   h->n_malloc = h->n_free = h->n_remote_free = h->n_large = 0;

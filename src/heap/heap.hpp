@@ -53,11 +53,9 @@ struct Heap {
   SpanQueue full;
   HeapKind kind;
   HeapPurpose purpose;
-  bool zero_spans;  // arena/array use: spans handed out read as zero? (unused)
   const SpanSource *source;
   SpinLock *lock;  // arenas shared between threads; nullptr otherwise
   void *arena;     // the ray_arena that owns this heap, if any
-  uint32_t slow_calls;
   // Slabs that went sparse, oldest first: one is compacted only once kSparseDelay others have
   // gone sparse after it and it still is (see heap.cpp: note_sparse). Every slab listed here
   // belongs to this heap: one that leaves it (retire, abandon) is taken off first.
@@ -80,11 +78,9 @@ struct Heap {
       : direct{},
         kind(HeapKind::Empty),
         purpose(kPurposeMalloc),
-        zero_spans(false),
         source(nullptr),
         lock(nullptr),
         arena(nullptr),
-        slow_calls(0),
         sparse_queue{},
         sparse_marks{},
         sparse_events(0),
@@ -115,7 +111,6 @@ Heap *thread_heap();                               // the caller's heaps, set up
 // its thread still runs), under the pool lock (fn must not allocate). heap/thread.cpp.
 void for_each_thread_heap(void (*fn)(Heap *h, bool live, void *ctx), void *ctx);
 void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *src);
-void heap_destroy_all_spans(Heap *h);
 void heap_adopt(Heap *h, Span *s);     // take over an abandoned slab
 void forget_sparse(Heap *h, Span *s);  // `s` leaves `h`: off its sparse queue
 // Slab queues (pools keep their own slow path over bins[0] with these).
