@@ -128,4 +128,24 @@ inline void measure(const char *self, std::vector<Contender> &cs, int rounds) {
     }
 }
 
+// Prints cs[0]'s time, then each peer's with how many times faster `subject` (cs[0]) is
+// against `bar`, then the verdict line "  bar met|MISSED".
+inline void report_speedup(const std::vector<Contender> &cs, const char *subject, double bar) {
+  double ray = cs[0].median();
+  printf("  %-24s %8.3f s\n", cs[0].label, ray);
+  bool ok = ray > 0;
+  for (size_t i = 1; i < cs.size(); i++) {
+    double t = cs[i].median();
+    if (t < 0) {
+      printf("  %-24s (not available)\n", cs[i].label);
+      continue;
+    }
+    double ratio = t / ray;
+    ok &= ratio >= bar;
+    printf("  %-24s %8.3f s   %s is %.2fx faster  (bar >= %.1fx: %s)\n", cs[i].label, t, subject,
+           ratio, bar, ratio >= bar ? "met" : "MISSED");
+  }
+  printf("  bar %s\n", ok ? "met" : "MISSED");
+}
+
 }  // namespace face

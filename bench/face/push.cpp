@@ -36,21 +36,7 @@ int main(int argc, char **argv) {
                                      {"std::vector (glibc)", "std", nullptr, {}},
                                      {"std::vector (mimalloc)", "std", face::kMimalloc, {}}};
   face::measure(argv[0], cs, 3);
-  double ray = cs[0].median();
   printf("push_back of 1e8 uint32_t (CPU seconds, median of 3 runs, each in a fresh process)\n");
-  printf("  %-24s %8.3f s\n", cs[0].label, ray);
-  bool ok = ray > 0;
-  for (size_t i = 1; i < cs.size(); i++) {
-    double t = cs[i].median();
-    if (t < 0) {
-      printf("  %-24s (not available)\n", cs[i].label);
-      continue;
-    }
-    double ratio = t / ray;
-    ok &= ratio >= 1.5;
-    printf("  %-24s %8.3f s   ray::array is %.2fx faster  (bar >= 1.5x: %s)\n", cs[i].label, t,
-           ratio, ratio >= 1.5 ? "met" : "MISSED");
-  }
-  printf("  bar %s\n", ok ? "met" : "MISSED");
+  face::report_speedup(cs, "ray::array", 1.5);
   return 0;
 }

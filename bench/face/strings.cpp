@@ -43,21 +43,7 @@ int main(int argc, char **argv) {
                                      {"std::string (glibc)", "std", nullptr, {}},
                                      {"std::string (mimalloc)", "std", face::kMimalloc, {}}};
   face::measure(argv[0], cs, 3);
-  double ray = cs[0].median();
   printf("1e5 strings built by 1e7 random appends of 1-64 bytes (CPU seconds, median of 3)\n");
-  printf("  %-24s %8.3f s\n", cs[0].label, ray);
-  bool ok = ray > 0;
-  for (size_t i = 1; i < cs.size(); i++) {
-    double t = cs[i].median();
-    if (t < 0) {
-      printf("  %-24s (not available)\n", cs[i].label);
-      continue;
-    }
-    double ratio = t / ray;
-    ok &= ratio >= 1.3;
-    printf("  %-24s %8.3f s   ray::string is %.2fx faster  (bar >= 1.3x: %s)\n", cs[i].label, t,
-           ratio, ratio >= 1.3 ? "met" : "MISSED");
-  }
-  printf("  bar %s\n", ok ? "met" : "MISSED");
+  face::report_speedup(cs, "ray::string", 1.3);
   return 0;
 }
