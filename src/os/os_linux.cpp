@@ -40,22 +40,15 @@ bool linux_decommit(void *p, size_t bytes) {
   return madvise(p, bytes, MADV_DONTNEED) == 0;
 }
 
+// MREMAP_DONTUNMAP (Linux 5.7; any mapping since 5.13) leaves the source mapped, empty: it
+// reads as zero afterwards, and no hole ever opens in the reservation. A plain mremap would
+// leave a hole until we mmap'ed it back, and in that window another thread's mmap(NULL) (a new
+// thread's stack, say) can land in it; our MAP_FIXED refill then clobbers that mapping, and
+// when its owner unmaps it, a slice of the reservation and the live blocks on it go with it.
+// Without the flag (older kernels, valgrind) we report failure and the caller copies.
 bool linux_move_pages(void *from, void *to, size_t bytes) {
-  void *r = mremap(from, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to);
-  if (r == MAP_FAILED) return false;
-  // mremap left a hole at `from`; put the reservation back.
-  void *back = mmap(from, bytes, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-  if (back != MAP_FAILED) return true;
-  // The hole could not be refilled (e.g. vm.max_map_count): move the pages back into it, so
-  // the caller's "false" means what it says: nothing moved, the source is intact.
-  if (mremap(to, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, from) != MAP_FAILED) {
-    mmap(to, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-         -1, 0);
-    return false;
-  }
-  write_stderr("rayalloc: fatal: mremap could not restore a moved block\n");
-  abort();
+  void *r = mremap(from, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+  return r != MAP_FAILED;
 }
 
 void linux_advise_huge(void *p, size_t bytes, bool on) {
