@@ -33,14 +33,20 @@ bool reservation_init(size_t want) {
   return false;
 }
 
+// Relaxed atomic stores: a neighbour's free reads these entries under the span-heap lock
+// while we write them outside it (span_at_slice_racy).
+static void set_map(size_t idx, uint32_t head) {
+  std::atomic_ref<uint32_t>(g_res.map[idx]).store(head, std::memory_order_relaxed);
+}
+
 void map_span(Span *s, bool every_slice) {
   uint32_t head = uint32_t(span_index(s));
   uint32_t n = s->slice_count;
   if (every_slice) {
-    for (uint32_t i = 0; i < n; i++) g_res.map[head + i] = head;
+    for (uint32_t i = 0; i < n; i++) set_map(head + i, head);
   } else {
-    g_res.map[head] = head;
-    g_res.map[head + n - 1] = head;
+    set_map(head, head);
+    set_map(head + n - 1, head);
   }
 }
 
@@ -48,10 +54,10 @@ void unmap_span(Span *s, bool every_slice) {
   size_t head = span_index(s);
   uint32_t n = s->slice_count;
   if (every_slice) {
-    for (uint32_t i = 0; i < n; i++) g_res.map[head + i] = 0;
+    for (uint32_t i = 0; i < n; i++) set_map(head + i, 0);
   } else {
-    g_res.map[head] = 0;
-    g_res.map[head + n - 1] = 0;
+    set_map(head, 0);
+    set_map(head + n - 1, 0);
   }
 }
 

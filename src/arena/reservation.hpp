@@ -15,6 +15,8 @@
 #include "arena/layout.hpp"
 #include "arena/span.hpp"
 
+#include <atomic>
+
 namespace ray {
 
 struct Reservation {
@@ -40,6 +42,11 @@ RAY_INLINE size_t slice_index(const void *p) {
 }
 RAY_INLINE Span *span_at_slice(size_t idx) {
   return &g_res.spans[g_res.map[idx]];
+}
+// The span of a slice another thread may be mapping right now (a neighbour looked at under the
+// span-heap lock while its owner maps it outside): a relaxed atomic load, a plain load on x86.
+RAY_INLINE Span *span_at_slice_racy(size_t idx) {
+  return &g_res.spans[std::atomic_ref<uint32_t>(g_res.map[idx]).load(std::memory_order_relaxed)];
 }
 // Span of a pointer inside the reservation (the dummy if none).
 RAY_INLINE Span *span_of(const void *p) {

@@ -70,6 +70,16 @@ struct alignas(128) Span {
 };
 static_assert(sizeof(Span) == 128);
 
+// A span's kind is set by its owner outside the span-heap lock (slab, large) and read by a
+// neighbour's free under it (coalescing looks for Free spans, which only change under the
+// lock): relaxed atomics, plain byte moves on x86, so neither side sees a torn or racy value.
+inline void span_set_kind(Span *s, SpanKind k) {
+  std::atomic_ref<SpanKind>(s->kind).store(k, std::memory_order_relaxed);
+}
+inline SpanKind span_kind_racy(Span *s) {
+  return std::atomic_ref<SpanKind>(s->kind).load(std::memory_order_relaxed);
+}
+
 // Slabs give pages back in chunks (slab/slab.hpp: compaction): a power of two of at least a
 // page, at most 32 per slab.
 inline unsigned slab_chunk_shift(const Span *s) {

@@ -127,7 +127,7 @@ void bin_remove(Span *s) {
 // Make [first, first+n) one free span (kind Free), binned, in the LRU if `dirty`.
 Span *insert_free(size_t first, size_t n, bool dirty, uint64_t when) {
   Span *s = &g_res.spans[first];
-  s->kind = SpanKind::Free;
+  span_set_kind(s, SpanKind::Free);
   s->slice_count = uint32_t(n);
   s->start = slice_addr(first);
   s->flags = 0;
@@ -208,7 +208,7 @@ void purge_locked(bool all, uint64_t now) {
 void reset_descriptor(Span *s, size_t n) {
   s->slice_count = uint32_t(n);
   s->start = slice_addr(span_index(s));
-  s->kind = SpanKind::Unused;
+  span_set_kind(s, SpanKind::Unused);
   s->flags = 0;
   s->free = s->local_free = nullptr;
   s->next = s->prev = nullptr;
@@ -276,8 +276,8 @@ static void free_locked(Span *s, size_t in_use_slices, bool decommit_now, uint64
   g_in_use.fetch_sub(in_use_slices << kSliceShift, std::memory_order_relaxed);
   bool dirty = true;
   if (first > 1) {
-    Span *left = span_at_slice(first - 1);
-    if (left->kind == SpanKind::Free) {
+    Span *left = span_at_slice_racy(first - 1);
+    if (span_kind_racy(left) == SpanKind::Free) {
       size_t lfirst = span_index(left);
       bin_remove(left);
       n += first - lfirst;
@@ -285,8 +285,8 @@ static void free_locked(Span *s, size_t in_use_slices, bool decommit_now, uint64
     }
   }
   if (first + n < g_top) {
-    Span *right = span_at_slice(first + n);
-    if (right->kind == SpanKind::Free) {
+    Span *right = span_at_slice_racy(first + n);
+    if (span_kind_racy(right) == SpanKind::Free) {
       size_t rn = right->slice_count;
       bin_remove(right);
       n += rn;
@@ -309,7 +309,7 @@ static void unmap_by_kind(Span *s) {
     unmap_span(s, true);
   else if (s->kind == SpanKind::Large)
     unmap_span(s, false);
-  s->kind = SpanKind::Unused;
+  span_set_kind(s, SpanKind::Unused);
 }
 
 void span_free(Span *s, bool decommit_now) {
@@ -342,8 +342,8 @@ bool span_try_extend(Span *s, size_t n, bool *tail_zeroed) {
     if (at + need > g_res.slice_total) return false;
     g_top = at + need;
   } else {
-    Span *right = span_at_slice(at);
-    if (right->kind != SpanKind::Free || right->slice_count < need) return false;
+    Span *right = span_at_slice_racy(at);
+    if (span_kind_racy(right) != SpanKind::Free || right->slice_count < need) return false;
     size_t rn = right->slice_count;
     bool dirty = right->flags & kSpanInLru;
     uint64_t when = right->freed_at_ms;
@@ -361,7 +361,7 @@ bool span_try_extend(Span *s, size_t n, bool *tail_zeroed) {
   }
   in_use_add(at, need << kSliceShift);
   note_span_op(need << kSliceShift);
-  for (size_t i = at; i < at + need; i++) g_res.spans[i].kind = SpanKind::Unused;
+  for (size_t i = at; i < at + need; i++) span_set_kind(&g_res.spans[i], SpanKind::Unused);
   if (have > 1) g_res.map[at - 1] = 0;  // the old last slice is interior now
   s->slice_count = uint32_t(n);
   s->capacity = uint32_t(n);

@@ -112,7 +112,7 @@ Span *span_new(Heap *heap, unsigned hints, size_t align, size_t commit_bytes, si
     errno = ENOMEM;
     return nullptr;
   }
-  s->kind = SpanKind::Large;
+  span_set_kind(s, SpanKind::Large);
   s->owner = heap;
   s->block_size = 0;
   s->large_size = size_t(s->capacity) << kSliceShift;

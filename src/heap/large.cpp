@@ -24,11 +24,12 @@ void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero) {
   bool zeroed = false;
   Span *s = h->source->acquire(h->source->ctx, slices_for(bytes),
                                align > kSliceSize ? align : kSliceSize, true, &zeroed);
+  h->acquired++;
   if (!s) {
     errno = ENOMEM;
     return nullptr;
   }
-  s->kind = SpanKind::Large;
+  span_set_kind(s, SpanKind::Large);
   s->large_size = bytes;
   s->owner = h;
   s->block_size = 0;

@@ -45,7 +45,7 @@ void slab_init(Span *s, unsigned c, Heap *owner) {
 }
 
 void slab_init_sized(Span *s, size_t size, Heap *owner) {
-  s->kind = SpanKind::Slab;
+  span_set_kind(s, SpanKind::Slab);
   s->size_class = 0;
   s->slab.compact_at = 0;  // pool slabs only go back whole; slab_init enables compaction
   s->slab.decommitted_mask = 0;
