@@ -69,13 +69,17 @@ void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *sr
   for (auto &b : h->bins) b = SpanQueue{};
   h->full = SpanQueue{};
   h->remote_hint.store(false, std::memory_order_relaxed);
-  h->kind = kind;
-  h->purpose = purpose;
-  h->source = src;
-  h->lock = nullptr;
-  h->arena = nullptr;
+  // A recycled thread-heap record gets the same identity again, while another thread's free of
+  // a large block its last owner left may be reading it (heap_like, owner->source): write
+  // only what changes, so that reader never races a store.
+  if (h->kind != kind) h->kind = kind;
+  if (h->purpose != purpose) h->purpose = purpose;
+  if (h->source != src) h->source = src;
+  if (h->lock != nullptr) h->lock = nullptr;
+  if (h->arena != nullptr) h->arena = nullptr;
   for (auto &q : h->sparse_queue) q = nullptr;
   h->sparse_events = 0;
+  h->acquired = 0;
   h->n_malloc = h->n_free = h->n_remote_free = h->n_large = 0;
   h->remote_pushed_bytes = 0;
 }
@@ -152,6 +156,7 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
   }
   if (Span *s = reclaim_abandoned(h, c)) return slab_pop_block(s);
   Span *s = h->source->acquire(h->source->ctx, slab_slices(c), kSliceSize, true, nullptr);
+  h->acquired++;
   if (!s) {
     errno = ENOMEM;
     return nullptr;
@@ -231,20 +236,32 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
 // heap's, still sparse and still not its class's current slab. A program cycling through a few
 // slabs never compacts; a teardown (thousands of slabs going sparse) compacts all but the
 // last few.
+// Nor while the heap grows: if it took new spans from its source while the slab waited, the
+// pages compaction would give back are about to be asked for again (a program whose blocks
+// move up through the size classes, as strings and vectors that grow do, frees small blocks
+// as fast as it needs bigger ones). Such a slab is re-armed, so its next free queues it again
+// and a later teardown still compacts it.
 static void note_sparse(Heap *h, Span *s) {
   if (h->kind != HeapKind::Thread) return;  // arenas give memory back whole (reset, destroy)
   uint64_t event = ++h->sparse_events;
   unsigned at = unsigned(event % Heap::kSparseDelay);
   Span *old = h->sparse_queue[at];
   uint64_t old_mark = h->sparse_marks[at];
+  bool grew = h->acquired != h->sparse_acquired[at];
   s->sparse_mark = event;
   h->sparse_queue[at] = s;
   h->sparse_marks[at] = event;
+  h->sparse_acquired[at] = h->acquired;
   // `old` is still this heap's (forget_sparse); the mark tells whether it was re-queued since.
   if (old && old != s && old->sparse_mark == old_mark && h->bins[old->size_class].head != old &&
-      !old->in_full.load(std::memory_order_relaxed) &&
-      old->used.load(std::memory_order_relaxed) <= 2 * old->slab.compact_at + 1)
-    slab_compact(old);
+      !old->in_full.load(std::memory_order_relaxed)) {
+    uint32_t used = old->used.load(std::memory_order_relaxed);
+    if (used > 2 * old->slab.compact_at + 1) return;  // filled up again
+    if (grew)
+      old->slab.compact_at = used ? used - 1 : 0;
+    else
+      slab_compact(old);
+  }
 }
 
 // The owner frees into one of its slabs that is full, or whose last block just came back.

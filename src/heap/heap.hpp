@@ -62,7 +62,9 @@ struct Heap {
   static constexpr unsigned kSparseDelay = 32;
   Span *sparse_queue[kSparseDelay];
   uint64_t sparse_marks[kSparseDelay];
+  uint64_t sparse_acquired[kSparseDelay];  // `acquired` when the slab was queued
   uint64_t sparse_events;
+  uint64_t acquired;  // spans taken from `source` so far: a heap still growing (see note_sparse)
   // Written by other threads (a remote free into a full slab): on its own cache line, away
   // from the fields the owner and other threads read.
   alignas(64) std::atomic<bool> remote_hint;
@@ -83,7 +85,9 @@ struct Heap {
         arena(nullptr),
         sparse_queue{},
         sparse_marks{},
+        sparse_acquired{},
         sparse_events(0),
+        acquired(0),
         remote_hint(false),
         n_malloc(0),
         n_free(0),
