@@ -129,8 +129,12 @@ void *large_move(Span *s, size_t n, size_t headroom_bytes) {
   if (!q) return nullptr;
   Span *t = span_of(q);
   t->large_size = bytes;
+  bool fresh = t->flags & kSpanZeroed;
   t->flags |= s->flags & (kSpanArray | kSpanHuge);
-  if (old >= kRemapMin && os::move_pages(p, q, size_t(s->capacity) << kSliceShift)) {
+  // Remap only onto fresh address space. Pages that are still resident (a cached free span)
+  // are cheaper to copy into than to throw away: mremap would discard them and leave the
+  // source empty, and both ranges would fault again when next used.
+  if (old >= kRemapMin && fresh && os::move_pages(p, q, size_t(s->capacity) << kSliceShift)) {
 #ifdef RAY_STATS
     stats_count_free_here(s);
 #endif
