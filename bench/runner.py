@@ -122,7 +122,8 @@ def run_once(launcher, exe, lib, scale, timeout):
         f = line.split()
         if len(f) >= 3 and f[0] == "RESULT":
             checksum = f[2]
-        elif len(f) == 2 and f[0] in ("RSS_AFTER_TEARDOWN_KB", "LIVE_BYTES"):
+        elif len(f) == 2 and f[0] in ("RSS_AFTER_TEARDOWN_KB", "LIVE_BYTES",
+                                           "SURVIVOR_PAGES_KB"):
             extras[f[0]] = float(f[1])
         elif len(f) == 4 and f[0] == "SIZECLASS":
             sizeclass[int(f[1])] = (float(f[2]), float(f[3]))
@@ -488,10 +489,15 @@ def main():
         extra_rows = [[w] + [fmt(res[(w, a)]["extras"].get("RSS_AFTER_TEARDOWN_KB"), "rss")
                              for a in allocs] +
                       [fmt(next((res[(w, a)]["extras"]["LIVE_BYTES"] / 1024 for a in allocs
-                                 if "LIVE_BYTES" in res[(w, a)]["extras"]), None), "rss")]
+                                 if "LIVE_BYTES" in res[(w, a)]["extras"]), None), "rss"),
+                       fmt(min((res[(w, a)]["extras"]["SURVIVOR_PAGES_KB"] for a in allocs
+                                if "SURVIVOR_PAGES_KB" in res[(w, a)]["extras"]),
+                               default=None), "rss")]
                       for w in workloads if any(res[(w, a)]["extras"] for a in allocs)]
         if extra_rows:
-            h = ["workload"] + [f"{a} after" for a in allocs] + ["live"]
+            # "pinned": the pages the surviving blocks touch (the least over the allocators),
+            # a floor for any allocator that cannot move live blocks.
+            h = ["workload"] + [f"{a} after" for a in allocs] + ["live", "pinned"]
             t = "RSS after teardown and live data (MiB)"
             say(f"\n{t}\n" + text_table(h, extra_rows))
             md.append(f"## {t}\n\n" + md_table(h, extra_rows))
