@@ -31,15 +31,14 @@ enum SpanFlags : uint8_t {
   kSpanAbandoned = 1 << 5,  // Slab: in the abandoned list (heap/abandon.cpp), under its lock
 };
 
-// Two cache lines: the first holds what the owner's fast paths touch; the second what other
-// threads write (thread_free, by every remote free) and cold list links. Keeping them apart
-// means a remote free does not evict the line the owner's next malloc needs.
-struct alignas(128) Span {
-  // ---- line 1: owner fast paths ----
-  Block *free;                 // ready to hand out (owner only)
-  std::atomic<uint32_t> used;  // owner writes; stats readers load relaxed
-  uint32_t capacity;           // Slab: blocks built into free lists so far.
-                               // Large: slices committed (always a prefix of the span).
+// Three cache lines, so that a cross-thread free and the owner never write a line the other
+// needs: the first holds what every free reads (the owner, the geometry that validates a
+// pointer), written only when the span changes hands or shape, so another thread's free reads
+// it without taking it from the owner; the second is what the owner changes with every
+// allocation (its free list and count) and cold list links; the third is the stack other
+// threads push onto, which the owner touches only when it takes the stack back.
+struct alignas(64) Span {
+  // ---- line 1: read by every free; written at set-up and on rare transitions ----
   uint32_t block_size;
   uint32_t reserved_blocks;  // blocks that fit in the slab
   uint64_t block_inverse;    // ceil(2^42 / block_size): division-free interior check
@@ -56,19 +55,25 @@ struct alignas(128) Span {
     uint32_t compact_at;        // Slab: the owner compacts when `used` falls to this
     uint32_t decommitted_mask;  // Slab: chunk i (slab_chunk_bytes) given back to the OS
   } slab;
-  // ---- line 2: written by other threads, or cold ----
-  alignas(64) std::atomic<uintptr_t> thread_free;  // blocks freed by other threads (a stack)
-  Block *local_free;  // owner frees parked off the allocation list (pools); merged by collect
-  Span *next, *prev;  // heap bin queue, or span-heap free list
-  Span *lru_next, *lru_prev;  // span heap: dirty free spans, oldest first (arenas: span list)
   union {
     size_t large_size;     // Large: bytes handed out (page rounded)
     uint64_t freed_at_ms;  // Free: when it became free (purge delay)
     uint64_t sparse_mark;  // Slab: its heap's sparse event that queued it for compaction
   };
   Heap *owner;  // heap whose span source it came from (for its release)
+  // ---- line 2: written by the owner's fast paths ----
+  alignas(64) Block *free;     // ready to hand out (owner only)
+  std::atomic<uint32_t> used;  // owner writes; stats readers load relaxed
+  uint32_t capacity;           // Slab: blocks built into free lists so far.
+                               // Large: slices committed (always a prefix of the span).
+  Block *local_free;  // owner frees parked off the allocation list (pools); merged by collect
+  Span *next, *prev;  // heap bin queue, or span-heap free list
+  // ---- line 3: written by other threads' frees ----
+  // Blocks freed by other threads (a stack, with its length in the top bits: slab.cpp).
+  alignas(64) std::atomic<uintptr_t> thread_free;
+  Span *lru_next, *lru_prev;  // span heap: dirty free spans, oldest first (arenas: span list)
 };
-static_assert(sizeof(Span) == 128);
+static_assert(sizeof(Span) == 192);
 
 // A span's kind is set by its owner outside the span-heap lock (slab, large) and read by a
 // neighbour's free under it (coalescing looks for Free spans, which only change under the

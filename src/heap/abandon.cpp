@@ -107,8 +107,8 @@ bool abandoned_free(Span *s, Block *b) {
     s->heap.store(adopter, std::memory_order_release);
     s->owner = adopter;
   }
-  heap_adopt(adopter, s);  // collects; keeps the slab, since `b` still counts as used
-  free_local_slow(adopter, s, b);
+  heap_adopt(adopter, s);           // collects; keeps the slab, since `b` still counts as used
+  free_local_block(adopter, s, b);  // the caller counts the free
   return true;
 }
 

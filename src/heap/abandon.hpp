@@ -13,7 +13,7 @@ Span *reclaim_abandoned(Heap *h, unsigned c);
 // Free block `b` of abandoned slab `s` (any thread). The calling thread adopts the slab (one
 // lock per slab; later frees into it are local, and an emptied slab goes back at once); a
 // thread without heaps frees in place under the lock. False if `s` is not abandoned (it was
-// adopted meanwhile).
+// adopted meanwhile). Counts nothing: the caller counts the free (statistics variant).
 bool abandoned_free(Span *s, Block *b);
 
 void abandon_fork_prepare();

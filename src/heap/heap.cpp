@@ -137,7 +137,7 @@ static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
   for (int pass = 0; pass < 2; pass++) {
     for (Span *s = h->bins[c].head; s;) {
       Span *next = s->next;
-      slab_collect(s);
+      if (!s->free) slab_collect(s);  // a slab with blocks left keeps its remote ones for later
       if (!s->free) slab_extend(s);
       if (!s->free) slab_recommit(s);
       if (s->free) {
@@ -241,13 +241,18 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
 // move up through the size classes, as strings and vectors that grow do, frees small blocks
 // as fast as it needs bigger ones). Such a slab is re-armed, so its next free queues it again
 // and a later teardown still compacts it.
+// Spans taken while a slab waits that mean "still growing". A program that grows takes many
+// (growing strings: about 15 per 32 sparse events); one or two can be anything (a vector of
+// survivors doubling), and must not keep a teardown's slabs from being compacted.
+constexpr uint64_t kGrowthSpans = 4;
+
 static void note_sparse(Heap *h, Span *s) {
   if (h->kind != HeapKind::Thread) return;  // arenas give memory back whole (reset, destroy)
   uint64_t event = ++h->sparse_events;
   unsigned at = unsigned(event % Heap::kSparseDelay);
   Span *old = h->sparse_queue[at];
   uint64_t old_mark = h->sparse_marks[at];
-  bool grew = h->acquired != h->sparse_acquired[at];
+  bool grew = h->acquired - h->sparse_acquired[at] >= kGrowthSpans;
   s->sparse_mark = event;
   h->sparse_queue[at] = s;
   h->sparse_marks[at] = event;
@@ -267,12 +272,10 @@ static void note_sparse(Heap *h, Span *s) {
 // The owner frees into one of its slabs that is full, or whose last block just came back.
 void free_local_slow(Heap *h, Span *s, Block *b) {
   if (b) {
-    block_set_next(b, s->free);
-    s->free = b;
-    s->used.store(s->used.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 #ifdef RAY_STATS
     h->n_free++;
 #endif
+    return free_local_block(h, s, b);
   }
   if (s->in_full.load(std::memory_order_relaxed)) move_from_full(h, s);
   uint32_t used = s->used.load(std::memory_order_relaxed);
@@ -282,6 +285,13 @@ void free_local_slow(Heap *h, Span *s, Block *b) {
     s->slab.compact_at = used / 2;  // the next threshold
     note_sparse(h, s);
   }
+}
+
+void free_local_block(Heap *h, Span *s, Block *b) {
+  block_set_next(b, s->free);
+  s->free = b;
+  s->used.store(s->used.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  free_local_slow(h, s, nullptr);
 }
 
 static void free_slab_block(Span *s, void *p) {

@@ -48,14 +48,16 @@ enum class HeapKind : uint8_t { Empty, Thread, Arena };
 enum HeapPurpose : uint8_t { kPurposeMalloc = 0, kPurposeArray = 1 };
 
 struct Heap {
-  Span *direct[kDirectSlots];
-  SpanQueue bins[kNumClasses];
-  SpanQueue full;
+  // What other threads' frees read (the owner's kind, lock, source): written only when the
+  // heap is set up, and on a line of its own, which the owner's queue updates never write.
   HeapKind kind;
   HeapPurpose purpose;
   const SpanSource *source;
   SpinLock *lock;  // arenas shared between threads; nullptr otherwise
   void *arena;     // the ray_arena that owns this heap, if any
+  alignas(64) Span *direct[kDirectSlots];
+  SpanQueue bins[kNumClasses];
+  SpanQueue full;
   // Slabs that went sparse, oldest first: one is compacted only once kSparseDelay others have
   // gone sparse after it and it still is (see heap.cpp: note_sparse). Every slab listed here
   // belongs to this heap: one that leaves it (retire, abandon) is taken off first.
@@ -66,23 +68,25 @@ struct Heap {
   uint64_t sparse_events;
   uint64_t acquired;  // spans taken from `source` so far: a heap still growing (see note_sparse)
   // Written by other threads (a remote free into a full slab): on its own cache line, away
-  // from the fields the owner and other threads read.
+  // from the fields the owner and other threads read or the owner writes.
   alignas(64) std::atomic<bool> remote_hint;
   // Operation counters: maintained only in the statistics variant (RAY_STATS).
-  size_t n_malloc, n_free, n_remote_free, n_large;
+  alignas(64) size_t n_malloc;
+  size_t n_free, n_remote_free, n_large;
   // Bytes this thread pushed onto slabs' thread_free lists (every variant): ray_stats_get
-  // subtracts what is still waiting there from `allocated` (support/stats.cpp).
+  // subtracts what is still waiting there from `allocated` (support/stats.cpp). What this
+  // thread collects off its own slabs is taken off it again (it wraps: only sums mean anything).
   size_t remote_pushed_bytes;
 
   Heap() = default;
   // The empty heap: constant-initialised so the TLS pointer is valid before any set-up.
   constexpr explicit Heap(Span *empty)
-      : direct{},
-        kind(HeapKind::Empty),
+      : kind(HeapKind::Empty),
         purpose(kPurposeMalloc),
         source(nullptr),
         lock(nullptr),
         arena(nullptr),
+        direct{},
         sparse_queue{},
         sparse_marks{},
         sparse_acquired{},
@@ -109,8 +113,9 @@ void *heap_alloc_class(Heap *h, unsigned c);  // a block of class c (any heap)
 void *heap_alloc_large(Heap *h, size_t n, size_t align, bool zero);
 void *heap_malloc_aligned(Heap *h, size_t n, size_t align);
 void free_slow(void *p);
-void free_local_slow(Heap *h, Span *s, Block *b);  // owner frees into a full/retiring slab
-Heap *thread_heap();                               // the caller's heaps, set up if needed
+void free_local_slow(Heap *h, Span *s, Block *b);   // owner frees into a full/retiring slab
+void free_local_block(Heap *h, Span *s, Block *b);  // the same, not counted as a free
+Heap *thread_heap();                                // the caller's heaps, set up if needed
 // Statistics: calls fn(malloc heap, live, ctx) for every thread's heap pair ever set up (live:
 // its thread still runs), under the pool lock (fn must not allocate). heap/thread.cpp.
 void for_each_thread_heap(void (*fn)(Heap *h, bool live, void *ctx), void *ctx);
@@ -147,6 +152,9 @@ RAY_INLINE void *slab_pop_block(Span *s) {
   Block *next = block_next(b);
   if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
   s->free = next;
+  // The next pop reads `next`'s link: start fetching it now, so that a block last written by
+  // another core (a remote free) or long ago arrives while the program works in between.
+  __builtin_prefetch(next, 1);
   s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   asan_unpoison(b, s->block_size);
   return b;

@@ -92,6 +92,9 @@ bool engine_init() {
   block_secret_init();
   options_init();
   bool ok = reservation_init(g_options.reserve);
+  // Slabs keep a count beside a block address in one word (slab.cpp: thread_free): the
+  // reservation must lie below 2^48, as Linux places mappings made without an address hint.
+  ok = ok && g_res.base + g_res.size <= (uintptr_t(1) << 48);
   if (ok) {
     debug_taken_back(reinterpret_cast<void *>(g_res.base), g_res.size);  // valgrind: not yet ours
     SpanHeapConfig cfg;

@@ -96,12 +96,29 @@ static Block *list_tail(const Span *s, Block *b, uint32_t *count) {
   return b;
 }
 
+// A slab's thread_free word: the head of the stack of blocks other threads freed, with their
+// count in the top 16 bits, so the owner takes both with one exchange and never walks the
+// stack (a walk is a chain of cache misses: each link was last written by another core).
+// User-space addresses fit in 48 bits (engine_init checks the reservation does), and a class
+// slab has at most 4096 blocks (pool slabs, the only bigger ones, get no remote frees).
+constexpr unsigned kRemoteCountShift = 48;
+constexpr uintptr_t kRemotePtrMask = (uintptr_t(1) << kRemoteCountShift) - 1;
+constexpr bool class_slabs_fit_count() {
+  for (unsigned c = 1; c < kNumClasses; c++)
+    if (slab_slices(c) * kSliceSize / class_size(c) >= (size_t(1) << (64 - kRemoteCountShift)))
+      return false;
+  return true;
+}
+static_assert(class_slabs_fit_count(), "a slab's remote count must fit in thread_free's top bits");
+
 void slab_collect(Span *s) {
   if (s->thread_free.load(std::memory_order_relaxed) != 0) {
-    Block *list = reinterpret_cast<Block *>(s->thread_free.exchange(0, std::memory_order_acquire));
-    uint32_t count;
-    Block *tail = list_tail(s, list, &count);
-    block_set_next(tail, s->free);
+    uintptr_t word = s->thread_free.exchange(0, std::memory_order_acquire);
+    Block *list = reinterpret_cast<Block *>(word & kRemotePtrMask);
+    uint32_t count = uint32_t(word >> kRemoteCountShift);
+    // With blocks still on `free`, the stack goes in front of them: only then is it walked
+    // (its links checked on the way; the pops check them otherwise).
+    if (s->free) block_set_next(list_tail(s, list, nullptr), s->free);
     s->free = list;
     s->used.store(s->used.load(std::memory_order_relaxed) - count, std::memory_order_relaxed);
     stats_remote_collected(size_t(count) * s->block_size);
@@ -116,9 +133,11 @@ void slab_collect(Span *s) {
 void slab_remote_free(Span *s, Block *b) {
   stats_remote_pushed(s->block_size);  // for the exact `allocated` of ray_stats_get
   uintptr_t old = s->thread_free.load(std::memory_order_relaxed);
+  uintptr_t word;
   do {
-    block_set_next(b, reinterpret_cast<Block *>(old));
-  } while (!s->thread_free.compare_exchange_weak(old, uintptr_t(b), std::memory_order_seq_cst,
+    block_set_next(b, reinterpret_cast<Block *>(old & kRemotePtrMask));
+    word = uintptr_t(b) | ((old >> kRemoteCountShift) + 1) << kRemoteCountShift;
+  } while (!s->thread_free.compare_exchange_weak(old, word, std::memory_order_seq_cst,
                                                  std::memory_order_relaxed));
   // Pairs with the owner's in_full store + thread_free load (heap.cpp: move_to_full): either
   // the owner sees our block, or we see in_full and wake it.

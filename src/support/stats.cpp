@@ -104,7 +104,10 @@ void take_snapshot(Snapshot *w) {
   const Counters &g = g_counters;
   size_t pushed = t.pushed + relaxed(g.remote_pushed_dead);
   size_t collected = relaxed(g.remote_collected);
-  w->remote_pending = pushed > collected ? pushed - collected : 0;
+  // Modular sums (a thread's total drops below zero when it collects more than it pushed):
+  // the difference is what matters, and a racing reader may see it briefly negative.
+  ptrdiff_t pending = ptrdiff_t(pushed - collected);
+  w->remote_pending = pending > 0 ? size_t(pending) : 0;
   w->threads_live = t.live;
   ray_stats &s = w->s;
   s.mallocs = t.mallocs + relaxed(g.mallocs_dead_threads);

@@ -6,7 +6,8 @@
 //    thing a walk cannot see is a block freed by another thread that still waits on its slab's
 //    thread_free list: `used` counts it until the owner collects it. So every variant keeps two
 //    byte totals, pushed (per freeing thread, a plain add: Heap::remote_pushed_bytes) and
-//    collected (here, once per collected batch), and subtracts the difference.
+//    collected (subtracted from the collecting thread's same total; here only for threads
+//    without a heap), and subtracts the difference.
 //  - malloc/free operation counters live per thread heap (plain adds by the owner) and only in
 //    the statistics variant (RAY_STATS); a heap's counts move here when its thread exits.
 //  - array-growth counters sit on growth paths (rare next to pushes) and are kept in every
@@ -47,9 +48,16 @@ RAY_INLINE void stats_remote_pushed(size_t bytes) {
     count(g_counters.remote_pushed_dead, bytes);
   }
 }
-// The owner took `bytes` of blocks off a thread_free list.
+// The owner took `bytes` of blocks off a thread_free list. Taken off the collecting thread's
+// pushed total (wrapping: only the sum over all heaps is meaningful), so the owner's slow path
+// does no atomic add on a line every thread shares.
 RAY_INLINE void stats_remote_collected(size_t bytes) {
-  count(g_counters.remote_collected, bytes);
+  Heap *me = tls_heap;
+  if (RAY_LIKELY(me->kind != HeapKind::Empty)) {
+    __atomic_store_n(&me->remote_pushed_bytes, me->remote_pushed_bytes - bytes, __ATOMIC_RELAXED);
+  } else {
+    count(g_counters.remote_collected, bytes);
+  }
 }
 
 // Thread exit (heap/thread.cpp): move the counts of its malloc heap to the totals above.
