@@ -262,7 +262,7 @@ Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
     // The header and every committed page came along; the old range reads as zero again.
     if (zero_from < old_bytes - off) zero_from = old_bytes - off;
     old->owner->source->release(old->owner->source->ctx, old, true);
-    count(g_counters.arrays_remapped);
+    count_array(kArraysRemapped);
   } else {
     memcpy(n, h, kArrayHeader + live);
     debug_block_dead(data_of(h));  // after the copy: memcheck sees the old block freed
@@ -273,8 +273,8 @@ Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
       large_free(old);
     else
       free_slab_array_block(old, old_block);
-    count(g_counters.arrays_moved);
-    count(g_counters.bytes_copied_by_growth, live);
+    count_array(kArraysMoved);
+    count_array(kBytesCopiedByGrowth, live);
   }
   n->check = array_check(data_of(n));
   n->cap = cap;
@@ -343,7 +343,7 @@ Grown array_block_grow(ArrayHeader *h, size_t min_cap, size_t want_cap, bool may
     bool stable = h->hints & RAY_HINT_STABLE;
     if (span_grow_in_place(s, off + min_cap * es, off + want_cap * es, !stable, &zero_from)) {
       h->cap = cap_from_bytes(committed_bytes(s), off, es, max_cap);
-      count(g_counters.arrays_grown_in_place);
+      count_array(kArraysGrownInPlace);
       debug_block_dead(data_of(h));
       announce_live(h);
       zero_from = poison_unused(h, zero_tail(h, zero_from - off));

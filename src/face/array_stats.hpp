@@ -4,7 +4,8 @@
 // into user code), so it cannot touch a shared counter. Instead each array remembers, in its
 // header (slack_len), the length it had when its slack was last counted; every library call
 // that changes cap, or changes len out of line (growth, shrink, set_len, resize, append/push
-// slow paths, clone, free), re-counts that array with one relaxed atomic add. The figure is
+// slow paths, clone, free), re-counts that array with one add to the calling thread's counter
+// (support/stats.hpp: count_array; ray_stats_get sums the threads'). The figure is
 // therefore exact as of each array's last call into the library; elements pushed since by the
 // inline fits path (ray::array::push_back, RAY_ARR_PUSH, ray_array_push/append when they fit)
 // still count as slack until that array's next such call.
@@ -24,7 +25,5 @@ inline size_t slack_counted(const ArrayHeader *h) {
 void slack_update(ArrayHeader *h, size_t before);
 // The array is going away: take what was counted for it out.
 void slack_forget(const ArrayHeader *h);
-// Process-wide array_slack in bytes (for ray_stats_get).
-size_t array_slack_bytes();
 
 }  // namespace ray

@@ -82,6 +82,7 @@ void heap_init(Heap *h, HeapKind kind, HeapPurpose purpose, const SpanSource *sr
   h->acquired = 0;
   h->n_malloc = h->n_free = h->n_remote_free = h->n_large = 0;
   h->remote_pushed_bytes = 0;
+  for (size_t &c : h->array_counts) c = 0;
 }
 
 // Pop a block of a slab known to have one.

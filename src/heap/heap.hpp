@@ -77,6 +77,9 @@ struct Heap {
   // subtracts what is still waiting there from `allocated` (support/stats.cpp). What this
   // thread collects off its own slabs is taken off it again (it wraps: only sums mean anything).
   size_t remote_pushed_bytes;
+  // The array face's counters for this thread (support/stats.hpp: count_array), in the malloc
+  // heap of the thread that made the call, whatever heap the array lives in.
+  size_t array_counts[5];
 
   Heap() = default;
   // The empty heap: constant-initialised so the TLS pointer is valid before any set-up.
@@ -97,7 +100,8 @@ struct Heap {
         n_free(0),
         n_remote_free(0),
         n_large(0),
-        remote_pushed_bytes(0) {
+        remote_pushed_bytes(0),
+        array_counts{} {
     for (auto &d : direct) d = empty;
   }
 };

@@ -81,6 +81,7 @@ void tally_span(Span *s, void *ctx) {
 
 struct ThreadTally {
   size_t mallocs, frees, pushed, live;
+  size_t arrays[kArrayCounterCount];
 };
 
 void tally_thread(Heap *h, bool live, void *ctx) {
@@ -88,6 +89,7 @@ void tally_thread(Heap *h, bool live, void *ctx) {
   t->mallocs += load(h->n_malloc) + load(h->n_large);
   t->frees += load(h->n_free) + load(h->n_remote_free);
   t->pushed += load(h->remote_pushed_bytes);
+  for (unsigned i = 0; i < kArrayCounterCount; i++) t->arrays[i] += load(h->array_counts[i]);
   t->live += live;
 }
 
@@ -130,11 +132,16 @@ void take_snapshot(Snapshot *w) {
   }
   if (seen > peak) peak = seen;
   s.peak_allocated = peak > s.allocated ? peak : s.allocated;
-  s.arrays_grown_in_place = relaxed(g.arrays_grown_in_place);
-  s.arrays_moved = relaxed(g.arrays_moved);
-  s.arrays_remapped = relaxed(g.arrays_remapped);
-  s.bytes_copied_by_growth = relaxed(g.bytes_copied_by_growth);
-  s.array_slack = array_slack_bytes();
+  size_t arrays[kArrayCounterCount];
+  for (unsigned i = 0; i < kArrayCounterCount; i++)
+    arrays[i] = t.arrays[i] + relaxed(g.array_counts[i]);
+  s.arrays_grown_in_place = arrays[kArraysGrownInPlace];
+  s.arrays_moved = arrays[kArraysMoved];
+  s.arrays_remapped = arrays[kArraysRemapped];
+  s.bytes_copied_by_growth = arrays[kBytesCopiedByGrowth];
+  // Modular sum of signed changes: a racing reader may see it briefly below zero.
+  ptrdiff_t slack = ptrdiff_t(arrays[kArraySlack]);
+  s.array_slack = slack > 0 ? size_t(slack) : 0;
 }
 
 const char *human(size_t n, char *buf, size_t cap) {
@@ -270,6 +277,10 @@ void stats_thread_exit(Heap *h) {
   count(g_counters.remote_pushed_dead, h->remote_pushed_bytes);
   h->n_malloc = h->n_large = h->n_free = h->n_remote_free = 0;
   h->remote_pushed_bytes = 0;
+  for (unsigned i = 0; i < kArrayCounterCount; i++) {
+    count(g_counters.array_counts[i], h->array_counts[i]);
+    h->array_counts[i] = 0;
+  }
 }
 
 #ifdef RAY_STATS

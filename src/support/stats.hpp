@@ -10,8 +10,8 @@
 //    without a heap), and subtracts the difference.
 //  - malloc/free operation counters live per thread heap (plain adds by the owner) and only in
 //    the statistics variant (RAY_STATS); a heap's counts move here when its thread exits.
-//  - array-growth counters sit on growth paths (rare next to pushes) and are kept in every
-//    variant by the array face.
+//  - the array face's counters (growth, moves, copies, slack) are kept in every variant, per
+//    thread like remote_pushed_bytes: the array calls of several threads never share a line.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -20,11 +20,20 @@
 
 namespace ray {
 
+// The array face's counters, one slot each in Heap::array_counts.
+enum ArrayCounter : unsigned {
+  kArraysGrownInPlace,
+  kArraysMoved,
+  kArraysRemapped,
+  kBytesCopiedByGrowth,
+  kArraySlack,  // bytes; changes by signed amounts (modular sums, read as signed)
+  kArrayCounterCount
+};
+static_assert(kArrayCounterCount == sizeof(Heap::array_counts) / sizeof(size_t));
+
 struct Counters {
-  std::atomic<size_t> arrays_grown_in_place{0};
-  std::atomic<size_t> arrays_moved{0};
-  std::atomic<size_t> arrays_remapped{0};
-  std::atomic<size_t> bytes_copied_by_growth{0};
+  // Array counts of exited threads and of calls from threads without a heap.
+  std::atomic<size_t> array_counts[kArrayCounterCount]{};
   std::atomic<size_t> mallocs_dead_threads{0};  // operation counts of exited threads' heaps
   std::atomic<size_t> frees_dead_threads{0};
   std::atomic<size_t> frees_unowned{0};  // malloc blocks freed by threads without a heap
@@ -36,6 +45,16 @@ extern Counters g_counters;
 
 inline void count(std::atomic<size_t> &c, size_t n = 1) {
   c.fetch_add(n, std::memory_order_relaxed);
+}
+
+// Add `n` (modular: a negative change is its two's complement) to the calling thread's array
+// counter `c`. Only this thread writes it; stats readers load it relaxed.
+RAY_INLINE void count_array(ArrayCounter c, size_t n = 1) {
+  Heap *me = tls_heap;
+  if (RAY_LIKELY(me->kind != HeapKind::Empty))
+    __atomic_store_n(&me->array_counts[c], me->array_counts[c] + n, __ATOMIC_RELAXED);
+  else
+    count(g_counters.array_counts[c], n);
 }
 
 // A block of `bytes` is being pushed onto a slab's thread_free list by the calling thread.
