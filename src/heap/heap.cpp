@@ -247,6 +247,14 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
 // survivors doubling), and must not keep a teardown's slabs from being compacted.
 constexpr uint64_t kGrowthSpans = 4;
 
+// Is the slab queued at `at` (with `mark`) still this heap's, still sparse and not current?
+static bool still_sparse(Heap *h, Span *q, uint64_t mark) {
+  if (!q || q->sparse_mark != mark || h->bins[q->size_class].head == q ||
+      q->in_full.load(std::memory_order_relaxed))
+    return false;
+  return q->used.load(std::memory_order_relaxed) <= 2 * q->slab.compact_at + 1;
+}
+
 static void note_sparse(Heap *h, Span *s) {
   if (h->kind != HeapKind::Thread) return;  // arenas give memory back whole (reset, destroy)
   uint64_t event = ++h->sparse_events;
@@ -259,15 +267,25 @@ static void note_sparse(Heap *h, Span *s) {
   h->sparse_marks[at] = event;
   h->sparse_acquired[at] = h->acquired;
   // `old` is still this heap's (forget_sparse); the mark tells whether it was re-queued since.
-  if (old && old != s && old->sparse_mark == old_mark && h->bins[old->size_class].head != old &&
-      !old->in_full.load(std::memory_order_relaxed)) {
-    uint32_t used = old->used.load(std::memory_order_relaxed);
-    if (used > 2 * old->slab.compact_at + 1) return;  // filled up again
-    if (grew)
-      old->slab.compact_at = used ? used - 1 : 0;
-    else
-      slab_compact(old);
+  if (old == s || !still_sparse(h, old, old_mark)) return;
+  if (grew) {
+    old->slab.compact_at = old->used.load(std::memory_order_relaxed);
+    if (old->slab.compact_at) old->slab.compact_at--;
+    return;
   }
+  // The next few due (among the next 8 in the queue) are compacted with it, a few events
+  // early, so that the walks of their free lists overlap.
+  Span *batch[kCompactBatch] = {old};
+  unsigned k = 1;
+  for (unsigned d = 1; d <= 2 * kCompactBatch && k < kCompactBatch; d++) {
+    unsigned j = (at + d) % Heap::kSparseDelay;
+    Span *q = h->sparse_queue[j];
+    if (q == s || q == old || !still_sparse(h, q, h->sparse_marks[j])) continue;
+    if (h->acquired - h->sparse_acquired[j] >= kGrowthSpans) break;  // growing: keep order
+    batch[k++] = q;
+    h->sparse_queue[j] = nullptr;
+  }
+  slab_compact_batch(batch, k);
 }
 
 // The owner frees into one of its slabs that is full, or whose last block just came back.

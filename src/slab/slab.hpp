@@ -27,6 +27,10 @@ void slab_remote_free(Span *s, Block *b);
 // slab_compact.cpp. The owner compacts when `used` falls to `slab.compact_at`, which starts at
 // slab_first_compact_at and halves after each pass.
 void slab_compact(Span *s);
+// Compact up to kCompactBatch slabs together: their free-list walks (chains of cache misses)
+// overlap. Kept small: each slab's block set takes 512 bytes of the caller's stack.
+constexpr unsigned kCompactBatch = 4;
+void slab_compact_batch(Span *const *slabs, unsigned k);
 void slab_recommit(Span *s);
 uint32_t slab_first_compact_at(const Span *s);
 

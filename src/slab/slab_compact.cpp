@@ -66,16 +66,52 @@ uint32_t slab_first_compact_at(const Span *s) {
   return at > 2 ? at : 2;
 }
 
-void slab_compact(Span *s) {
-  if (s->reserved_blocks > kMaxBlocks) return;  // pool slabs (never compacted) can hold more
-  slab_collect(s);
-  uint32_t n = s->capacity;
-  unsigned shift = slab_chunk_shift(s);
-  unsigned chunks = unsigned((size_t(s->slice_count) << 16) >> shift);
-  uint32_t gone = s->slab.decommitted_mask;
+namespace {
+
+// One slab's compaction, in three steps so that several can walk their free lists together.
+struct CompactJob {
+  Span *s;
+  uint32_t n;  // blocks built
+  unsigned shift, chunks;
+  uint32_t gone;  // chunks already decommitted
   BlockSet free_set;
-  memset(free_set.bits, 0, (n + 63) / 64 * 8);
-  for (Block *b = s->free; b; b = block_next(b)) free_set.set(index_at(s, uintptr_t(b) - s->start));
+};
+
+bool compact_begin(CompactJob &j, Span *s) {
+  if (s->reserved_blocks > kMaxBlocks) return false;  // pool slabs (never compacted) hold more
+  slab_collect(s);
+  j.s = s;
+  j.n = s->capacity;
+  j.shift = slab_chunk_shift(s);
+  j.chunks = unsigned((size_t(s->slice_count) << 16) >> j.shift);
+  j.gone = s->slab.decommitted_mask;
+  memset(j.free_set.bits, 0, (j.n + 63) / 64 * 8);
+  return true;
+}
+
+// Mark every listed free block. A free list runs through its slab in the order the blocks
+// were freed, often random, so walking it is a chain of dependent cache misses; walking
+// several slabs' lists in step keeps that many misses in flight at once.
+void compact_walk(CompactJob *jobs, unsigned k) {
+  Block *cur[kCompactBatch];
+  for (unsigned i = 0; i < k; i++) cur[i] = jobs[i].s->free;
+  for (bool more = true; more;) {
+    more = false;
+    for (unsigned i = 0; i < k; i++) {
+      if (Block *b = cur[i]) {
+        jobs[i].free_set.set(index_at(jobs[i].s, uintptr_t(b) - jobs[i].s->start));
+        cur[i] = block_next(b);
+        more = true;
+      }
+    }
+  }
+}
+
+void compact_finish(CompactJob &j) {
+  Span *s = j.s;
+  uint32_t n = j.n, gone = j.gone;
+  unsigned shift = j.shift, chunks = j.chunks;
+  BlockSet &free_set = j.free_set;
   uint32_t lo = 0, hi = 0;
   for (unsigned c = 0; c < chunks; c++)  // unlisted blocks by the invariant are free too
     if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) free_set.set_range(lo, hi);
@@ -124,6 +160,21 @@ void slab_compact(Span *s) {
     }
   }
   s->free = head;
+}
+
+}  // namespace
+
+void slab_compact_batch(Span *const *slabs, unsigned k) {
+  CompactJob jobs[kCompactBatch];
+  unsigned m = 0;
+  for (unsigned i = 0; i < k && i < kCompactBatch; i++)
+    if (compact_begin(jobs[m], slabs[i])) m++;
+  compact_walk(jobs, m);
+  for (unsigned i = 0; i < m; i++) compact_finish(jobs[i]);
+}
+
+void slab_compact(Span *s) {
+  slab_compact_batch(&s, 1);
 }
 
 void slab_recommit(Span *s) {
