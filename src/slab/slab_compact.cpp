@@ -18,6 +18,7 @@ constexpr unsigned kMaxBlocks = 4096;  // 64 KiB slab / 16-byte blocks: the most
 
 struct BlockSet {
   uint64_t bits[kMaxBlocks / 64];
+  void clear(uint32_t n) { memset(bits, 0, (n + 63) / 64 * 8); }  // the words for blocks < n
   void set(uint32_t i) { bits[i >> 6] |= uint64_t(1) << (i & 63); }
   bool has(uint32_t i) const { return bits[i >> 6] >> (i & 63) & 1; }
   void set_range(uint32_t lo, uint32_t hi) {  // [lo, hi]
@@ -57,6 +58,32 @@ bool chunk_blocks(const Span *s, unsigned c, unsigned shift, uint32_t n, uint32_
   return true;
 }
 
+// Add to `set` the built blocks (< n) touching any chunk in `mask`.
+void mark_chunk_blocks(BlockSet &set, const Span *s, unsigned shift, unsigned chunks, uint32_t n,
+                       uint32_t mask) {
+  uint32_t lo = 0, hi = 0;
+  for (unsigned c = 0; c < chunks; c++)
+    if ((mask >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) set.set_range(lo, hi);
+}
+
+// Push the blocks of `set` not in `minus` (both < n) onto `head`, so that they come off in
+// address order; returns the new head.
+Block *push_blocks(const Span *s, const BlockSet &set, const BlockSet *minus, uint32_t n,
+                   Block *head) {
+  for (uint32_t w = (n + 63) / 64; w-- > 0;) {
+    uint64_t bits = set.bits[w] & (minus ? ~minus->bits[w] : ~uint64_t(0));
+    if (w == (n - 1) / 64 && (n & 63)) bits &= (uint64_t(1) << (n & 63)) - 1;
+    while (bits) {
+      unsigned top = 63u - unsigned(__builtin_clzll(bits));
+      bits &= ~(uint64_t(1) << top);
+      Block *b = reinterpret_cast<Block *>(s->start + size_t(w * 64 + top) * s->block_size);
+      block_set_next(b, head);
+      head = b;
+    }
+  }
+  return head;
+}
+
 }  // namespace
 
 // Compacting can free a chunk only once fewer blocks are live than there are chunks.
@@ -85,7 +112,7 @@ bool compact_begin(CompactJob &j, Span *s) {
   j.shift = slab_chunk_shift(s);
   j.chunks = unsigned((size_t(s->slice_count) << 16) >> j.shift);
   j.gone = s->slab.decommitted_mask;
-  memset(j.free_set.bits, 0, (j.n + 63) / 64 * 8);
+  j.free_set.clear(j.n);
   return true;
 }
 
@@ -112,9 +139,8 @@ void compact_finish(CompactJob &j) {
   uint32_t n = j.n, gone = j.gone;
   unsigned shift = j.shift, chunks = j.chunks;
   BlockSet &free_set = j.free_set;
+  mark_chunk_blocks(free_set, s, shift, chunks, n, gone);  // by the invariant, free too
   uint32_t lo = 0, hi = 0;
-  for (unsigned c = 0; c < chunks; c++)  // unlisted blocks by the invariant are free too
-    if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) free_set.set_range(lo, hi);
   // Only chunks wholly inside the built blocks: slab_extend later lists the blocks past
   // `capacity`, which must never touch a decommitted chunk (slab_recommit would list them
   // twice).
@@ -144,22 +170,9 @@ void compact_finish(CompactJob &j) {
   // Relist the free blocks that touch no decommitted chunk (from the set: links inside
   // decommitted chunks were zeroed by the OS). Word at a time: free & ~(touching gone).
   BlockSet excluded;
-  memset(excluded.bits, 0, (n + 63) / 64 * 8);
-  for (unsigned c = 0; c < chunks; c++)
-    if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) excluded.set_range(lo, hi);
-  Block *head = nullptr;
-  for (uint32_t w = (n + 63) / 64; w-- > 0;) {
-    uint64_t bits = free_set.bits[w] & ~excluded.bits[w];
-    if (w == (n - 1) / 64 && (n & 63)) bits &= (uint64_t(1) << (n & 63)) - 1;
-    while (bits) {
-      unsigned top = 63u - unsigned(__builtin_clzll(bits));
-      bits &= ~(uint64_t(1) << top);
-      Block *b = reinterpret_cast<Block *>(s->start + size_t(w * 64 + top) * s->block_size);
-      block_set_next(b, head);
-      head = b;
-    }
-  }
-  s->free = head;
+  excluded.clear(n);
+  mark_chunk_blocks(excluded, s, shift, chunks, n, gone);
+  s->free = push_blocks(s, free_set, &excluded, n, nullptr);
 }
 
 }  // namespace
@@ -184,21 +197,9 @@ void slab_recommit(Span *s) {
   unsigned chunks = unsigned((size_t(s->slice_count) << 16) >> shift);
   uint32_t n = s->capacity;
   BlockSet set;
-  memset(set.bits, 0, (n + 63) / 64 * 8);
-  uint32_t lo = 0, hi = 0;
-  for (unsigned c = 0; c < chunks; c++)
-    if ((gone >> c & 1) && chunk_blocks(s, c, shift, n, &lo, &hi)) set.set_range(lo, hi);
-  Block *head = s->free;
-  for (uint32_t w = (n + 63) / 64; w-- > 0;) {
-    for (uint64_t bits = set.bits[w]; bits;) {
-      unsigned top = 63u - unsigned(__builtin_clzll(bits));
-      bits &= ~(uint64_t(1) << top);
-      Block *b = reinterpret_cast<Block *>(s->start + size_t(w * 64 + top) * s->block_size);
-      block_set_next(b, head);
-      head = b;
-    }
-  }
-  s->free = head;
+  set.clear(n);
+  mark_chunk_blocks(set, s, shift, chunks, n, gone);
+  s->free = push_blocks(s, set, nullptr, n, s->free);
   span_note_interior_recommit(size_t(__builtin_popcount(gone)) << shift);
   s->slab.decommitted_mask = 0;
   s->slab.compact_at = slab_first_compact_at(s);
