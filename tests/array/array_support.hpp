@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/test_util.hpp"
 #include "rayalloc.h"
 
 namespace array_test {
@@ -36,20 +37,9 @@ struct ErrorLog {
 // Bytes of [p, p+n) that are resident (mincore).
 size_t resident_bytes(const void *p, size_t n);
 
-inline uint8_t pattern(uint32_t tag, size_t i) {
-  return uint8_t((tag * 2654435761u) >> 24) ^ uint8_t(i * 31 + (i >> 8));
-}
-inline void fill(void *p, size_t n, uint32_t tag) {
-  auto *b = static_cast<uint8_t *>(p);
-  for (size_t i = 0; i < n; i++) b[i] = pattern(tag, i);
-}
-// Offset of the first byte that differs from the pattern, or n.
-inline size_t check(const void *p, size_t n, uint32_t tag) {
-  auto *b = static_cast<const uint8_t *>(p);
-  for (size_t i = 0; i < n; i++)
-    if (b[i] != pattern(tag, i)) return i;
-  return n;
-}
+using test_util::check_pattern;
+using test_util::fill_pattern;
+
 // True if every byte of [p, p+n) is zero.
 inline bool all_zero(const void *p, size_t n) {
   auto *b = static_cast<const uint8_t *>(p);

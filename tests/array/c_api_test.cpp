@@ -269,13 +269,13 @@ TEST(ArrayApi, AppendAndPushElementSizes) {
     void *a = ray_array_new(es, 0, nullptr);
     std::vector<unsigned char> elem(es);
     for (uint32_t i = 0; i < 5000; i++) {
-      fill(elem.data(), es, i);
+      fill_pattern(elem.data(), es, i);
       a = (i & 1) ? ray_array_push(a, elem.data()) : ray_array_append(a, elem.data(), 1);
       ASSERT_NE(a, nullptr);
     }
     EXPECT_EQ(ray_array_append(a, nullptr, 0), a);
     for (uint32_t i = 0; i < 5000; i++)
-      ASSERT_EQ(check(static_cast<char *>(a) + i * es, es, i), es) << es << " " << i;
+      ASSERT_EQ(check_pattern(static_cast<char *>(a) + i * es, es, i), es) << es << " " << i;
     ray_array_free(a);
   }
 }
@@ -283,12 +283,12 @@ TEST(ArrayApi, AppendAndPushElementSizes) {
 TEST(ArrayApi, ShrinkToFitLowersCap) {
   auto *a = static_cast<uint8_t *>(ray_array_new(1, 100000, nullptr));
   a = static_cast<uint8_t *>(ray_array_resize(a, 100000));
-  fill(a, 100000, 3);
+  fill_pattern(a, 100000, 3);
   ASSERT_EQ(ray_array_set_len(a, 100), 0);
   a = static_cast<uint8_t *>(ray_array_shrink_to_fit(a));
   ASSERT_NE(a, nullptr);
   EXPECT_LT(ray_array_cap(a), 200u);
-  EXPECT_EQ(check(a, 100, 3), 100u);
+  EXPECT_EQ(check_pattern(a, 100, 3), 100u);
   ASSERT_EQ(ray_array_set_len(a, 0), 0);
   void *e = ray_array_shrink_to_fit(a);
   ASSERT_NE(e, nullptr);  // an empty array stays a real array

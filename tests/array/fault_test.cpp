@@ -42,7 +42,7 @@ TEST(ArrayFaults, GrowthFailureLeavesTheArrayIntact) {
   ASSERT_NE(a, nullptr);
   a = static_cast<uint8_t *>(ray_array_resize(a, ray_array_cap(a)));
   size_t len = ray_array_len(a), cap = ray_array_cap(a);
-  fill(a, len, 42);
+  fill_pattern(a, len, 42);
   {
     FailingCommits f;
     errno = 0;
@@ -65,11 +65,11 @@ TEST(ArrayFaults, GrowthFailureLeavesTheArrayIntact) {
   }
   EXPECT_EQ(ray_array_len(a), len);
   EXPECT_EQ(ray_array_cap(a), cap);
-  EXPECT_EQ(check(a, len, 42), len);
+  EXPECT_EQ(check_pattern(a, len, 42), len);
   // With memory back, the same growth works.
   a = static_cast<uint8_t *>(ray_array_reserve(a, cap * 4));
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(check(a, len, 42), len);
+  EXPECT_EQ(check_pattern(a, len, 42), len);
   ray_array_free(a);
 }
 

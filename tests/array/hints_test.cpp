@@ -243,7 +243,7 @@ TEST(GrowthStats, SmallMovesCopyOnlyLiveBytes) {
 TEST(GrowthStats, LargeArraysGrowWithoutCopying) {
   auto *a = static_cast<uint8_t *>(ray_array_new(1, 4 << 20, nullptr));
   a = static_cast<uint8_t *>(ray_array_resize(a, 4 << 20));
-  fill(a, 4 << 20, 9);
+  fill_pattern(a, 4 << 20, 9);
   std::vector<void *> blockers;
   // Block growth in place (a span right after it), then grow: the pages must move.
   for (int tries = 0; tries < 50; tries++) {
@@ -258,7 +258,7 @@ TEST(GrowthStats, LargeArraysGrowWithoutCopying) {
   EXPECT_NE(static_cast<void *>(a), old);
   EXPECT_EQ(after.arrays_remapped - before.arrays_remapped, 1u);
   EXPECT_EQ(after.bytes_copied_by_growth, before.bytes_copied_by_growth);
-  EXPECT_EQ(check(a, 4 << 20, 9), size_t(4) << 20);
+  EXPECT_EQ(check_pattern(a, 4 << 20, 9), size_t(4) << 20);
   ray_array_free(a);
   for (void *b : blockers) ray_array_free(b);
 }

@@ -30,7 +30,7 @@ std::vector<void *> make_arrays(int n, uint32_t tag) {
     size_t len = (i % 50 == 0) ? 200000 : size_t(i % 300);
     void *a = ray_array_new(1, len, nullptr);
     a = ray_array_resize(a, len);
-    fill(a, len, tag + i);
+    fill_pattern(a, len, tag + i);
     v.push_back(a);
   }
   return v;
@@ -41,7 +41,7 @@ TEST(ArrayThreads, FreedOnAnotherThread) {
     std::vector<void *> arrays = make_arrays(5000, 77);
     std::thread t([&] {
       for (size_t i = 0; i < arrays.size(); i++) {
-        ASSERT_EQ(check(arrays[i], ray_array_len(arrays[i]), 77 + uint32_t(i)),
+        ASSERT_EQ(check_pattern(arrays[i], ray_array_len(arrays[i]), 77 + uint32_t(i)),
                   ray_array_len(arrays[i]));
         if (i & 1)
           ray_array_free(arrays[i]);
@@ -65,7 +65,7 @@ TEST(ArrayThreads, ArraysOutliveTheirThread) {
     size_t len = ray_array_len(arrays[i]);
     arrays[i] = ray_array_reserve(arrays[i], len * 2 + 10);
     ASSERT_NE(arrays[i], nullptr);
-    ASSERT_EQ(check(arrays[i], len, 1234 + uint32_t(i)), len);
+    ASSERT_EQ(check_pattern(arrays[i], len, 1234 + uint32_t(i)), len);
     ray_array_free(arrays[i]);
   }
 }

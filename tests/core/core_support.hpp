@@ -16,19 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "common/test_util.hpp"
 #include "rayalloc.h"
 
 namespace core_test {
 
-// Resident set size of this process in bytes (/proc/self/statm, second field).
-inline size_t rss_bytes() {
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (!f) return 0;
-  unsigned long total = 0, resident = 0;
-  int got = fscanf(f, "%lu %lu", &total, &resident);
-  fclose(f);
-  return got == 2 ? size_t(resident) * size_t(sysconf(_SC_PAGESIZE)) : 0;
-}
+using test_util::rss_bytes;
 
 inline double now_seconds() {
   struct timespec ts;
@@ -36,22 +29,9 @@ inline double now_seconds() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-// The byte a block tagged `tag` holds at offset i: differs between neighbouring offsets and
-// between tags, so a lost, shifted or mixed-up copy is caught.
-inline uint8_t pattern_byte(uint32_t tag, size_t i) {
-  return uint8_t((tag * 2654435761u) >> 24) ^ uint8_t(i * 31 + (i >> 8));
-}
-inline void fill_pattern(void *p, size_t n, uint32_t tag) {
-  auto *b = static_cast<uint8_t *>(p);
-  for (size_t i = 0; i < n; i++) b[i] = pattern_byte(tag, i);
-}
-// Offset of the first byte that differs from the pattern, or n if all match.
-inline size_t check_pattern(const void *p, size_t n, uint32_t tag) {
-  auto *b = static_cast<const uint8_t *>(p);
-  for (size_t i = 0; i < n; i++)
-    if (b[i] != pattern_byte(tag, i)) return i;
-  return n;
-}
+using test_util::check_pattern;
+using test_util::fill_pattern;
+using test_util::pattern_byte;
 
 // The same pattern on a sample of a big block (its first and last 512 bytes and one byte per
 // page): enough to catch a block handed out twice or copied wrongly, at a fraction of the cost.

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "common/test_util.hpp"
 #include "rayalloc.h"
 
 // ray_stats_get belongs to the statistics face; referenced weakly so these tests still build
@@ -16,15 +17,7 @@ extern "C" __attribute__((weak)) int ray_stats_get(ray_arena *a, ray_stats *out)
 
 namespace pooltest {
 
-inline size_t rss_bytes() {
-  FILE *f = fopen("/proc/self/statm", "r");
-  unsigned long size = 0, resident = 0;
-  if (f) {
-    if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
-    fclose(f);
-  }
-  return resident * size_t(sysconf(_SC_PAGESIZE));
-}
+using test_util::rss_bytes;
 
 inline ray_stats arena_stats(ray_arena *a) {
   ray_stats s{};
