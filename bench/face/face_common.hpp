@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "../common.hpp"
+
 extern char **environ;
 
 namespace face {
@@ -37,29 +39,13 @@ inline double cpu_now() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-// Resident set size in bytes (/proc/self/statm).
+// Resident set size in bytes.
 inline size_t rss() {
-  FILE *f = fopen("/proc/self/statm", "r");
-  unsigned long total = 0, resident = 0;
-  if (f) {
-    if (fscanf(f, "%lu %lu", &total, &resident) != 2) resident = 0;
-    fclose(f);
-  }
-  return size_t(resident) * size_t(sysconf(_SC_PAGESIZE));
+  return size_t(bench::rss_kb()) * 1024;
 }
 
-// splitmix64: the same sequence in every child.
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed) {}
-  uint64_t next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  uint64_t range(uint64_t lo, uint64_t hi) { return lo + next() % (hi - lo + 1); }
-};
+// The malloc workloads' generator (splitmix64: the same sequence in every child).
+using Rng = bench::Rng;
 
 // Keeps a value alive so the optimiser cannot drop the work that made it.
 template <class T>
