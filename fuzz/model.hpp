@@ -57,13 +57,13 @@ inline void fill(void *p, size_t from, size_t to, uint64_t id) {
   for (size_t i = from; i < to; i++) b[i] = pattern(id, i);
 }
 
-// First offset in [from, to) not holding the pattern: all of it up to 64 KiB, then the first
-// and last 4 KiB and 64 bytes of every 4 KiB page between.
-inline size_t mismatch(const void *p, size_t from, size_t to, uint64_t id) {
-  const uint8_t *b = static_cast<const uint8_t *>(p);
+// First offset i in [from, to) with bad(i): all of it up to 64 KiB, then the first and last
+// 4 KiB and 64 bytes of every 4 KiB page between. SIZE_MAX if none.
+template <class Bad>
+inline size_t first_bad_sampled(size_t from, size_t to, Bad bad_at) {
   auto scan = [&](size_t lo, size_t hi) -> size_t {
     for (size_t i = lo; i < hi && i < to; i++)
-      if (b[i] != pattern(id, i)) return i;
+      if (bad_at(i)) return i;
     return SIZE_MAX;
   };
   if (to - from <= 65536) return scan(from, to);
@@ -73,19 +73,16 @@ inline size_t mismatch(const void *p, size_t from, size_t to, uint64_t id) {
   return bad != SIZE_MAX ? bad : scan(to - 4096, to);
 }
 
-// First non-zero offset in [from, to), checked like mismatch().
+// First offset in [from, to) not holding the pattern (sampled as above).
+inline size_t mismatch(const void *p, size_t from, size_t to, uint64_t id) {
+  const uint8_t *b = static_cast<const uint8_t *>(p);
+  return first_bad_sampled(from, to, [&](size_t i) { return b[i] != pattern(id, i); });
+}
+
+// First non-zero offset in [from, to) (sampled as above).
 inline size_t nonzero(const void *p, size_t from, size_t to) {
   const uint8_t *b = static_cast<const uint8_t *>(p);
-  auto scan = [&](size_t lo, size_t hi) -> size_t {
-    for (size_t i = lo; i < hi && i < to; i++)
-      if (b[i]) return i;
-    return SIZE_MAX;
-  };
-  if (to - from <= 65536) return scan(from, to);
-  size_t bad = scan(from, from + 4096);
-  for (size_t off = from + 4096; bad == SIZE_MAX && off + 4096 < to; off += 4096)
-    bad = scan(off, off + 64);
-  return bad != SIZE_MAX ? bad : scan(to - 4096, to);
+  return first_bad_sampled(from, to, [&](size_t i) { return b[i] != 0; });
 }
 
 inline void check_object(const Obj &o) {
