@@ -26,8 +26,7 @@ void slab_remote_free(Span *s, Block *b);
 // (slab_chunk_bytes is in arena/span.hpp: the span heap settles the accounting on release.)
 // slab_compact.cpp. The owner compacts when `used` falls to `slab.compact_at`, which starts at
 // slab_first_compact_at and halves after each pass.
-void slab_compact(Span *s);
-// Compact up to kCompactBatch slabs together: their free-list walks (chains of cache misses)
+// Compacts up to kCompactBatch slabs together: their free-list walks (chains of cache misses)
 // overlap. Kept small: each slab's block set takes 512 bytes of the caller's stack.
 constexpr unsigned kCompactBatch = 4;
 void slab_compact_batch(Span *const *slabs, unsigned k);

@@ -186,10 +186,6 @@ void slab_compact_batch(Span *const *slabs, unsigned k) {
   for (unsigned i = 0; i < m; i++) compact_finish(jobs[i]);
 }
 
-void slab_compact(Span *s) {
-  slab_compact_batch(&s, 1);
-}
-
 void slab_recommit(Span *s) {
   uint32_t gone = s->slab.decommitted_mask;
   if (gone == 0) return;
