@@ -231,23 +231,12 @@ void *heap_malloc_aligned(Heap *h, size_t n, size_t align) {
   return heap_alloc_large(h, n, align, false);
 }
 
-// `s` went sparse. Compacting gives pages back but costs page faults if the slab fills again,
-// and is wasted if it is about to empty: so it waits in a FIFO until kSparseDelay other slabs
-// of this heap have gone sparse after it, and is compacted then only if it is still this
-// heap's, still sparse and still not its class's current slab. A program cycling through a few
-// slabs never compacts; a teardown (thousands of slabs going sparse) compacts all but the
-// last few.
-// Nor while the heap grows: if it took new spans from its source while the slab waited, the
-// pages compaction would give back are about to be asked for again (a program whose blocks
-// move up through the size classes, as strings and vectors that grow do, frees small blocks
-// as fast as it needs bigger ones). Such a slab is re-armed, so its next free queues it again
-// and a later teardown still compacts it.
 // Spans taken while a slab waits that mean "still growing". A program that grows takes many
 // (growing strings: about 15 per 32 sparse events); one or two can be anything (a vector of
 // survivors doubling), and must not keep a teardown's slabs from being compacted.
 constexpr uint64_t kGrowthSpans = 4;
 
-// Is the slab queued at `at` (with `mark`) still this heap's, still sparse and not current?
+// Is `q`, queued with `mark`, still this heap's, still sparse and not its class's current slab?
 static bool still_sparse(Heap *h, Span *q, uint64_t mark) {
   if (!q || q->sparse_mark != mark || h->bins[q->size_class].head == q ||
       q->in_full.load(std::memory_order_relaxed))
@@ -255,6 +244,16 @@ static bool still_sparse(Heap *h, Span *q, uint64_t mark) {
   return q->used.load(std::memory_order_relaxed) <= 2 * q->slab.compact_at + 1;
 }
 
+// `s` went sparse. Compacting gives pages back but costs page faults if the slab fills again,
+// and is wasted if it is about to empty: so it waits in a FIFO until kSparseDelay other slabs
+// of this heap have gone sparse after it, and is compacted then only if still_sparse. A
+// program cycling through a few slabs never compacts; a teardown (thousands of slabs going
+// sparse) compacts all but the last few.
+// Nor while the heap grows (kGrowthSpans taken while the slab waited): the pages compaction
+// would give back are about to be asked for again (a program whose blocks move up through the
+// size classes, as growing strings and vectors do, frees small blocks as fast as it needs
+// bigger ones). Such a slab is re-armed, so its next free queues it again and a later
+// teardown still compacts it.
 static void note_sparse(Heap *h, Span *s) {
   if (h->kind != HeapKind::Thread) return;  // arenas give memory back whole (reset, destroy)
   uint64_t event = ++h->sparse_events;
