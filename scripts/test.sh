@@ -23,6 +23,12 @@ if [ "${1:-}" = "--quick" ]; then exit 0; fi
 for stage in scripts/test.d/*.sh; do
   [ -e "$stage" ] || continue
   echo "== stage $(basename "$stage")"
-  bash "$stage"
+  # A stage that hangs fails here, in bounded time, instead of running into CI's own limit.
+  rc=0
+  timeout --kill-after=30 "${STAGE_TIMEOUT:-1500}" bash "$stage" || rc=$?
+  if [ $rc -ne 0 ]; then
+    [ $rc -eq 124 ] && echo "== stage $(basename "$stage") did not end within ${STAGE_TIMEOUT:-1500}s"
+    exit $rc
+  fi
 done
 echo "== all tests passed"

@@ -8,6 +8,8 @@
 # decompress). The programs come from Debian (scripts/install-deps.sh).
 #   RAYALLOC_BUILD_DIR   build tree holding src/librayalloc*.so (default: build)
 #   REAL_PROGRAMS        space-separated subset to run (default: all)
+#   REAL_PROGRAM_DEADLINE seconds one workload may take before its stacks are printed and it is
+#                        killed (default: 600)
 set -euo pipefail
 cd "${RAYALLOC_ROOT:-$(dirname "$0")/../..}"
 ROOT=$PWD
@@ -92,29 +94,56 @@ case_zstd() {
   zstd -q -T2 -d -c "$1/data.zst" | sha256sum
 }
 
+# A port below the kernel's ephemeral range: a port that a client socket holds as its local end
+# refuses connections (so it looks free) yet cannot be bound, and the benchmark's own clients
+# take ephemeral ports. Found by a hang: the server could not bind, the checks after it were
+# skipped, and redis-benchmark spun forever against no server.
 free_port() {
-  local port
+  local lo port
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
   for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (lo - 10000)))
     if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "$port"; return; fi
   done
   return 1
 }
-# redis-server is the program under test (preloaded); the clients run plainly.
+# Starts redis-server (preloaded with $2) in $1 and sets REDIS_PID and REDIS_PORT; a port another
+# process took in between makes it try another.
+start_redis() {
+  local dir=$1 lib=$2
+  for _ in 1 2 3 4 5; do
+    REDIS_PORT=$(free_port) || return 1
+    env ${lib:+LD_PRELOAD=$lib} redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+      --appendonly no --dir "$dir" --daemonize no --protected-mode yes --loglevel warning \
+      >>"$dir/server.log" 2>&1 &
+    REDIS_PID=$!
+    for _ in $(seq 100); do
+      kill -0 "$REDIS_PID" 2>/dev/null || break
+      timeout 5 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+      sleep 0.1
+    done
+    kill "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+    REDIS_PID=""
+  done
+  echo "redis-server did not start:" >&2
+  cat "$dir/server.log" >&2
+  return 1
+}
+# redis-server is the program under test (preloaded); the clients run plainly. Called under
+# `||`, where bash ignores set -e, so every step checks its own status; every client has a
+# deadline, and a server that dies fails the case with its log.
 case_redis() {
-  local dir=$1 lib=$2 port
-  port=$(free_port)
-  env ${lib:+LD_PRELOAD=$lib} redis-server --bind 127.0.0.1 --port "$port" --save "" \
-    --appendonly no --dir "$dir" --daemonize no --protected-mode yes --loglevel warning \
-    >"$dir/server.log" 2>&1 &
-  REDIS_PID=$!
-  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  redis-cli -p "$port" ping >/dev/null
-  redis-benchmark -h 127.0.0.1 -p "$port" -n 50000 -c 20 -P 8 -r 50000 -d 200 -q \
-    -t set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset >"$dir/bench.log" 2>&1
+  local dir=$1 lib=$2 cli
+  start_redis "$dir" "$lib" || return 1
+  cli="timeout 120 redis-cli -p $REDIS_PORT"
+  timeout 300 redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -n 50000 -c 20 -P 8 -r 50000 -d 200 \
+    -q -t set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset >"$dir/bench.log" 2>&1 ||
+    { echo "redis-benchmark failed or timed out" >&2; tail -5 "$dir/bench.log" >&2; return 1; }
+  kill -0 "$REDIS_PID" 2>/dev/null || { echo "redis-server died:" >&2; cat "$dir/server.log" >&2; return 1; }
   # Deterministic data (strings of growing sizes, lists, hashes) replaces the benchmark's keys,
   # then is read back and compared, by digest and value by value on the server (Lua).
-  redis-cli -p "$port" FLUSHDB >/dev/null
+  $cli FLUSHDB >/dev/null || return 1
   /usr/bin/python3 -c '
 for i in range(20000):
     v = ("v%d-" % i) * (1 + i % 97)
@@ -122,24 +151,60 @@ for i in range(20000):
     if i % 10 == 0:
         print("RPUSH list:%d %s" % (i % 100, v[:50]))
         print("HSET hash:%d f%d %s" % (i % 50, i, v[:30]))
-' | redis-cli -p "$port" --pipe >/dev/null
-  redis-cli -p "$port" DBSIZE
-  for i in $(seq 0 997 19999); do echo "GET key:$i"; done | redis-cli -p "$port" | sha256sum
-  for i in $(seq 0 7 99); do echo "LRANGE list:$i 0 -1"; done | redis-cli -p "$port" | sha256sum
-  for i in $(seq 0 49); do echo "HGETALL hash:$i"; done | redis-cli -p "$port" | sort | sha256sum
+' | $cli --pipe >/dev/null || return 1
+  $cli DBSIZE || return 1
+  for i in $(seq 0 997 19999); do echo "GET key:$i"; done | $cli | sha256sum
+  for i in $(seq 0 7 99); do echo "LRANGE list:$i 0 -1"; done | $cli | sha256sum
+  for i in $(seq 0 49); do echo "HGETALL hash:$i"; done | $cli | sort | sha256sum
   local bad
-  bad=$(redis-cli -p "$port" EVAL "local bad = 0
+  bad=$($cli EVAL "local bad = 0
     for i = 0, 19999 do
       local v = string.rep('v' .. i .. '-', 1 + i % 97)
       if redis.call('GET', 'key:' .. i) ~= v then bad = bad + 1 end
     end
-    return bad" 0)
+    return bad" 0) || return 1
   echo "values differing from what was written: $bad"
-  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  kill -0 "$REDIS_PID" 2>/dev/null || { echo "redis-server died:" >&2; cat "$dir/server.log" >&2; return 1; }
+  $cli shutdown nosave >/dev/null 2>&1 || true
+  # A server that does not exit after SHUTDOWN is a failure of the program under test.
+  for _ in $(seq 300); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$REDIS_PID" 2>/dev/null; then
+    echo "redis-server did not exit after SHUTDOWN" >&2
+    return 1
+  fi
   wait "$REDIS_PID" 2>/dev/null || true
   REDIS_PID=""
   grep -q "requests per second" "$dir/bench.log" || { cat "$dir/bench.log"; return 1; }
   [ "$bad" = 0 ]
+}
+
+# with_deadline SECONDS CMD...: runs CMD; past the deadline, prints every thread's stack of each
+# process CMD started (a hang is a bug to diagnose, not just a timeout) and kills them all.
+DEADLINE=${REAL_PROGRAM_DEADLINE:-600}
+descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done
+}
+with_deadline() {
+  local secs=$1 pid waited=0 p
+  shift
+  "$@" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$waited" -ge $((secs * 10)) ]; then
+      echo "real-programs: no end after ${secs}s; stacks of the processes left:" >&2
+      for p in $(descendants "$pid"); do
+        echo "-- pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)" >&2
+        timeout 60 gdb -p "$p" -batch -ex "thread apply all bt 20" 2>&1 | grep '^#\|^Thread' >&2
+      done
+      for p in $(descendants "$pid") "$pid"; do kill -9 "$p" 2>/dev/null; done
+      wait "$pid" 2>/dev/null
+      return 124
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  wait "$pid"
 }
 
 status=0
@@ -148,6 +213,7 @@ for prog in $SELECTED; do
   if [ "$prog" = xz ] || [ "$prog" = zstd ]; then make_data; fi
   line="real-programs: $prog:"
   ref=""
+  failed=0
   for v in "${variants[@]}"; do
     name=$([ "$v" = plain ] && echo plain || basename "$v" .so)
     dir=$WORK/$prog-$name
@@ -155,10 +221,11 @@ for prog in $SELECTED; do
     lib=$(preload_env "$v")
     start=$(date +%s%N)
     if [ "$prog" = redis ]; then
-      case_redis "$dir" "$lib" >"$dir/out" 2>"$dir/err" || { echo "$line $name FAILED"; cat "$dir/err" "$dir/out"; status=1; continue; }
+      with_deadline "$DEADLINE" case_redis "$dir" "$lib" >"$dir/out" 2>"$dir/err" ||
+        { echo "$line $name FAILED (exit $?)"; cat "$dir/err" "$dir/out"; status=1; failed=1; continue; }
     else
-      (cd "$dir" && env ${lib:+LD_PRELOAD=$lib} bash -c "set -eo pipefail; $(declare -f case_$prog); PROGS=$PROGS WORK=$WORK case_$prog $dir") \
-        >"$dir/out" 2>"$dir/err" || { echo "$line $name FAILED (exit $?)"; tail -20 "$dir/err"; status=1; continue; }
+      (cd "$dir" && with_deadline "$DEADLINE" env ${lib:+LD_PRELOAD=$lib} bash -c "set -eo pipefail; $(declare -f case_$prog); PROGS=$PROGS WORK=$WORK case_$prog $dir") \
+        >"$dir/out" 2>"$dir/err" || { echo "$line $name FAILED (exit $?)"; tail -40 "$dir/err"; status=1; failed=1; continue; }
     fi
     ms=$((($(date +%s%N) - start) / 1000000))
     line+=" $name $((ms / 1000)).$((ms % 1000 / 100))s"
@@ -171,7 +238,7 @@ for prog in $SELECTED; do
       continue 2
     fi
   done
-  echo "$line, outputs identical ($(wc -l <"$ref") lines)"
+  [ $failed -eq 0 ] && echo "$line, outputs identical ($(wc -l <"$ref") lines)"
 done
 [ $status -eq 0 ] && echo "real-programs: all passed" || echo "real-programs: FAILED"
 exit $status
