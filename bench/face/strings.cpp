@@ -44,7 +44,7 @@ double run(bool presize = false) {
 
 int main(int argc, char **argv) {
   if (argc > 1) {
-    double t = strcmp(argv[1], "ray") == 0       ? run<ray::array<ray::string>>()
+    double t = strcmp(argv[1], "ray") == 0        ? run<ray::array<ray::string>>()
                : strcmp(argv[1], "presized") == 0 ? run<ray::array<ray::string>>(true)
                                                   : run<std::vector<std::string>>();
     printf("%.6f\n", t);

@@ -131,6 +131,7 @@ void options_init() {
   parse_size_option("RAYALLOC_CACHE", 0, size_t(1) << 40, "a size like 8M", &o.cache_bytes);
   if (const char *v = getenv("RAYALLOC_HUGE_PAGES"))
     parse_switch("RAYALLOC_HUGE_PAGES", v, &o.huge_pages);
+  if (const char *v = getenv("RAYALLOC_COMPACT")) parse_switch("RAYALLOC_COMPACT", v, &o.compact);
   parse_stats(o);
   if (const char *v = getenv("RAYALLOC_VERBOSE")) parse_switch("RAYALLOC_VERBOSE", v, &o.verbose);
   parse_size_option("RAYALLOC_DEBUG_QUARANTINE", 0, size_t(1) << 30, "a size like 16M",
@@ -166,12 +167,13 @@ void options_print(size_t reserved) {
            "  RAYALLOC_DECOMMIT_DELAY_MS %llu\n"
            "  RAYALLOC_CACHE             %s\n"
            "  RAYALLOC_HUGE_PAGES        %d\n"
+           "  RAYALLOC_COMPACT           %d\n"
            "  RAYALLOC_STATS             %s%s\n"
            "  RAYALLOC_VERBOSE           %d\n"
            "  RAYALLOC_DEBUG_QUARANTINE  %s%s\n"
            "  RAYALLOC_DEBUG_LEAKS       %d%s\n",
            variant_name(), o.reserve ? want : "default", res,
-           (unsigned long long)o.decommit_delay_ms, cache, o.huge_pages,
+           (unsigned long long)o.decommit_delay_ms, cache, o.huge_pages, o.compact,
            o.stats == kStatsJson ? "json:"
            : o.stats             ? "1"
                                  : "0",

@@ -18,6 +18,7 @@ struct Options {
   uint64_t decommit_delay_ms = 100;      // RAYALLOC_DECOMMIT_DELAY_MS
   size_t cache_bytes = size_t(8) << 20;  // RAYALLOC_CACHE: free memory kept committed
   int huge_pages = 0;                    // RAYALLOC_HUGE_PAGES=0|1: THP for large spans
+  int compact = 1;                       // RAYALLOC_COMPACT=0|1: sparse slabs give pages back
   int stats = kStatsOff;                 // RAYALLOC_STATS=0 | 1 | json:PATH
   char stats_path[256] = {0};            // json:PATH ("%p" is replaced by the process id)
   int verbose = 0;                       // RAYALLOC_VERBOSE=0|1

@@ -15,14 +15,10 @@
 
 namespace {
 
-const char *const kAll[] = {"RAYALLOC_RESERVE",
-                            "RAYALLOC_DECOMMIT_DELAY_MS",
-                            "RAYALLOC_CACHE",
-                            "RAYALLOC_HUGE_PAGES",
-                            "RAYALLOC_STATS",
-                            "RAYALLOC_VERBOSE",
-                            "RAYALLOC_DEBUG_QUARANTINE",
-                            "RAYALLOC_DEBUG_LEAKS"};
+const char *const kAll[] = {
+    "RAYALLOC_RESERVE",    "RAYALLOC_DECOMMIT_DELAY_MS", "RAYALLOC_CACHE",
+    "RAYALLOC_HUGE_PAGES", "RAYALLOC_COMPACT",           "RAYALLOC_STATS",
+    "RAYALLOC_VERBOSE",    "RAYALLOC_DEBUG_QUARANTINE",  "RAYALLOC_DEBUG_LEAKS"};
 
 // Runs fn with stderr going to a temporary file; returns what was written.
 template <class F>
@@ -68,6 +64,7 @@ TEST_F(Options, DefaultsWithNothingSet) {
   EXPECT_EQ(o.decommit_delay_ms, 100u);
   EXPECT_EQ(o.cache_bytes, size_t(8) << 20);
   EXPECT_EQ(o.huge_pages, 0);
+  EXPECT_EQ(o.compact, 1);
   EXPECT_EQ(o.stats, 0);
   EXPECT_EQ(o.verbose, 0);
   EXPECT_EQ(o.debug_quarantine, size_t(16) << 20);
@@ -86,6 +83,8 @@ TEST_F(Options, GoodValuesAreTaken) {
   EXPECT_EQ(o.cache_bytes, size_t(32) << 20);
   EXPECT_EQ(Parse("RAYALLOC_HUGE_PAGES", "1"), "");
   EXPECT_EQ(o.huge_pages, 1);
+  EXPECT_EQ(Parse("RAYALLOC_COMPACT", "0"), "");
+  EXPECT_EQ(o.compact, 0);
   EXPECT_EQ(Parse("RAYALLOC_STATS", "1"), "");
   EXPECT_EQ(o.stats, ray::kStatsTable);
   EXPECT_EQ(Parse("RAYALLOC_STATS", "json:/tmp/x-%p.json"), "");
@@ -115,6 +114,7 @@ const Bad kBad[] = {
     {"RAYALLOC_CACHE", "8Q"},
     {"RAYALLOC_HUGE_PAGES", "2"},
     {"RAYALLOC_HUGE_PAGES", "yes"},
+    {"RAYALLOC_COMPACT", "off"},
     {"RAYALLOC_STATS", "json:"},
     {"RAYALLOC_STATS", "2"},
     {"RAYALLOC_VERBOSE", "on"},
@@ -135,6 +135,7 @@ TEST_F(Options, EachBadValueGetsOneWarningAndTheDefault) {
     EXPECT_EQ(o.decommit_delay_ms, defaults.decommit_delay_ms) << b.name;
     EXPECT_EQ(o.cache_bytes, defaults.cache_bytes) << b.name;
     EXPECT_EQ(o.huge_pages, defaults.huge_pages) << b.name;
+    EXPECT_EQ(o.compact, defaults.compact) << b.name;
     EXPECT_EQ(o.stats, defaults.stats) << b.name;
     EXPECT_EQ(o.verbose, defaults.verbose) << b.name;
     EXPECT_EQ(o.debug_quarantine, defaults.debug_quarantine) << b.name;

@@ -12,6 +12,7 @@
 #include "arena/span_heap.hpp"
 #include "heap/heap.hpp"
 #include "slab/size_class.hpp"
+#include "support/options.hpp"
 
 namespace {
 
@@ -95,6 +96,42 @@ TEST(Compaction, PartlyBuiltSlabsNeverHandOutABlockTwice) {
     for (void *p : more) free(p);
     for (void *p : keep) free(p);
   }
+}
+
+// Builds 32 MiB of 48-byte blocks, frees all but one in 200 in random order (about 7
+// survivors per slab, so hardly a slab empties) and returns how much committed memory went
+// back. Survivors must stay intact.
+size_t teardown_returns(unsigned seed) {
+  const size_t size = 48, total = 32u << 20, count = total / size;
+  std::vector<void *> blocks(count);
+  for (auto &p : blocks) stamp(p = malloc(size), size);
+  size_t committed_full = ray::span_heap_committed();
+  std::mt19937_64 rng(seed);
+  std::shuffle(blocks.begin(), blocks.end(), rng);
+  std::vector<void *> survivors;
+  for (size_t i = 0; i < count; i++) {
+    if (i % 200 == 0)
+      survivors.push_back(blocks[i]);
+    else
+      free(blocks[i]);
+  }
+  size_t committed_sparse = ray::span_heap_committed();
+  for (void *p : survivors) EXPECT_TRUE(intact(p, size));
+  for (void *p : survivors) free(p);
+  return committed_full > committed_sparse ? committed_full - committed_sparse : 0;
+}
+
+// RAYALLOC_COMPACT=0 (read into g_options.compact at start-up; set directly here): the same
+// teardown that gives most pages back with compaction keeps them committed without it.
+TEST(Compaction, OffKeepsSparseSlabsCommitted) {
+  ray::g_options.compact = 0;
+  size_t off = teardown_returns(7);
+  ray::g_options.compact = 1;
+  size_t on = teardown_returns(7);
+  EXPECT_LT(off, size_t(4) << 20) << "compaction off gave back " << (off >> 20) << " MiB";
+  RecordProperty("off_kib", int(off >> 10));
+  RecordProperty("on_kib", int(on >> 10));
+  EXPECT_GT(on, size_t(8) << 20) << "compaction on gave back " << (on >> 20) << " MiB";
 }
 
 }  // namespace
