@@ -28,24 +28,39 @@ bool intact(const void *p, size_t n) {
   return true;
 }
 
+// A teardown: 32 MiB of `size`-byte blocks, stamped, then all but one in `keep_every` freed in
+// random order. Records the committed memory before and after the frees.
+struct Teardown {
+  size_t committed_full = 0, committed_sparse = 0;
+  std::vector<void *> survivors;
+  size_t returned() const {
+    return committed_full > committed_sparse ? committed_full - committed_sparse : 0;
+  }
+};
+Teardown sparse_teardown(size_t size, size_t keep_every, unsigned seed) {
+  const size_t count = (32u << 20) / size;
+  Teardown t;
+  std::vector<void *> blocks(count);
+  for (auto &p : blocks) stamp(p = malloc(size), size);
+  t.committed_full = ray::span_heap_committed();
+  std::mt19937_64 rng(seed);
+  std::shuffle(blocks.begin(), blocks.end(), rng);
+  for (size_t i = 0; i < count; i++) {
+    if (i % keep_every == 0)
+      t.survivors.push_back(blocks[i]);
+    else
+      free(blocks[i]);
+  }
+  t.committed_sparse = ray::span_heap_committed();
+  return t;
+}
+
 TEST(Compaction, SparseSlabsGiveMemoryBackAndKeepSurvivorsIntact) {
   for (size_t size : {16, 48, 112, 1000, 3000, 12000}) {
     SCOPED_TRACE(size);
-    const size_t total = 32u << 20;  // 32 MiB worth
-    const size_t count = total / size;
-    std::vector<void *> blocks(count);
-    for (auto &p : blocks) stamp(p = malloc(size), size);
-    size_t committed_full = ray::span_heap_committed();
-    std::mt19937_64 rng(size);
-    std::shuffle(blocks.begin(), blocks.end(), rng);
-    std::vector<void *> survivors;
-    for (size_t i = 0; i < count; i++) {
-      if (i % 2000 == 0)
-        survivors.push_back(blocks[i]);
-      else
-        free(blocks[i]);
-    }
-    size_t committed_sparse = ray::span_heap_committed();
+    const size_t total = 32u << 20, count = total / size;
+    Teardown t = sparse_teardown(size, 2000, unsigned(size));
+    const std::vector<void *> &survivors = t.survivors;
     // A survivor pins at most the 4 KiB chunks its bytes touch (plus one it straddles into);
     // everything else must have gone back, but for a few MiB of cache and the slabs still
     // waiting in the heap's sparse queue (compaction is deferred by kSparseDelay events).
@@ -53,8 +68,8 @@ TEST(Compaction, SparseSlabsGiveMemoryBackAndKeepSurvivorsIntact) {
     size_t waiting =
         ray::Heap::kSparseDelay * ray::slab_slices(ray::size_class_of(size)) * ray::kSliceSize;
     size_t must_return = total - pinned - (8u << 20) - waiting;
-    EXPECT_LE(committed_sparse, committed_full - must_return)
-        << "full " << (committed_full >> 20) << " MiB, sparse " << (committed_sparse >> 20)
+    EXPECT_GE(t.returned(), must_return)
+        << "full " << (t.committed_full >> 20) << " MiB, sparse " << (t.committed_sparse >> 20)
         << " MiB, pinned at most " << (pinned >> 20) << " MiB";
     for (void *p : survivors) EXPECT_TRUE(intact(p, size));
     // Allocating again reuses the compacted slabs: every block distinct and usable.
@@ -98,27 +113,13 @@ TEST(Compaction, PartlyBuiltSlabsNeverHandOutABlockTwice) {
   }
 }
 
-// Builds 32 MiB of 48-byte blocks, frees all but one in 200 in random order (about 7
-// survivors per slab, so hardly a slab empties) and returns how much committed memory went
-// back. Survivors must stay intact.
+// Returns how much committed memory a teardown of 48-byte blocks gave back, one block in 200
+// surviving (about 7 per slab, so hardly a slab empties). Survivors must stay intact.
 size_t teardown_returns(unsigned seed) {
-  const size_t size = 48, total = 32u << 20, count = total / size;
-  std::vector<void *> blocks(count);
-  for (auto &p : blocks) stamp(p = malloc(size), size);
-  size_t committed_full = ray::span_heap_committed();
-  std::mt19937_64 rng(seed);
-  std::shuffle(blocks.begin(), blocks.end(), rng);
-  std::vector<void *> survivors;
-  for (size_t i = 0; i < count; i++) {
-    if (i % 200 == 0)
-      survivors.push_back(blocks[i]);
-    else
-      free(blocks[i]);
-  }
-  size_t committed_sparse = ray::span_heap_committed();
-  for (void *p : survivors) EXPECT_TRUE(intact(p, size));
-  for (void *p : survivors) free(p);
-  return committed_full > committed_sparse ? committed_full - committed_sparse : 0;
+  Teardown t = sparse_teardown(48, 200, seed);
+  for (void *p : t.survivors) EXPECT_TRUE(intact(p, 48));
+  for (void *p : t.survivors) free(p);
+  return t.returned();
 }
 
 // RAYALLOC_COMPACT=0 (read into g_options.compact at start-up; set directly here): the same
@@ -128,9 +129,9 @@ TEST(Compaction, OffKeepsSparseSlabsCommitted) {
   size_t off = teardown_returns(7);
   ray::g_options.compact = 1;
   size_t on = teardown_returns(7);
-  EXPECT_LT(off, size_t(4) << 20) << "compaction off gave back " << (off >> 20) << " MiB";
   RecordProperty("off_kib", int(off >> 10));
   RecordProperty("on_kib", int(on >> 10));
+  EXPECT_LT(off, size_t(4) << 20) << "compaction off gave back " << (off >> 20) << " MiB";
   EXPECT_GT(on, size_t(8) << 20) << "compaction on gave back " << (on >> 20) << " MiB";
 }
 
