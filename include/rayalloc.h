@@ -73,9 +73,9 @@ RAY_API int ray_owns(const void *p);
  *  RAY_HINT_HUGE_PAGES  arrays of 64 KiB and more are placed on 2 MiB boundaries and advised
  *                       for transparent huge pages (madvise), where the system allows them.
  * Growth: arrays up to 256 bytes grow by 1.25x (ray::string's by 2x), bigger ones by 2x.
- * Large arrays (> 64 KiB)
- * grow in place into the free address space after them, else move their pages with mremap
- * (no byte copied); a small array that moves copies only its len * elem_size live bytes. */
+ * Large arrays (> 64 KiB) grow in place into the free address space after them, else move
+ * their pages with mremap (no byte copied); a small array that moves copies only its
+ * len * elem_size live bytes. */
 typedef struct ray_arena ray_arena;
 enum {
   RAY_HINT_ZERO = 1u << 0,        /* new capacity reads as zero */
