@@ -537,7 +537,7 @@ def main():
 
     if not args.no_face and not args.callgrind:
         say("\narray/pool face benchmarks")
-        face = face_benchmarks(args.build, 300)
+        face = face_benchmarks(args.build, 600)
         say(face)
         md.append("## array/pool face benchmarks\n\n" + face)
 

@@ -1,7 +1,8 @@
 // face_bench_pool_map: std::map<int,int>, insert then erase of 1e7 random keys, with
 // ray::pool_allocator against std::allocator on glibc and on mimalloc (LD_PRELOAD), each in a
 // fresh child process, measured in the same run. Bar: the pool allocator >= 1.2x faster than
-// both. Argument: a scale factor for the key count (default 1).
+// both. Argument: the number of interleaved rounds (default 3); FACE_BENCH_SCALE scales the
+// key count.
 #include <map>
 #include <numeric>
 
@@ -50,7 +51,9 @@ int main(int argc, char **argv) {
   std::vector<face::Contender> cs = {{"ray::pool_allocator", "pool", nullptr, {}},
                                      {"std::allocator glibc", "std", nullptr, {}},
                                      {"std::allocator mimalloc", "std", face::kMimalloc, {}}};
-  int rounds = argc > 1 ? atoi(argv[1]) : 1;
+  // Three interleaved rounds by default: one round per allocator swung the ratio between
+  // 1.13x and 1.24x from run to run on this shared machine (about 80 s per round).
+  int rounds = argc > 1 ? atoi(argv[1]) : 3;
   face::measure(argv[0], cs, rounds < 1 ? 1 : rounds);
   double ray = cs[0].median();
   printf("std::map<int,int>: insert + erase of %zu random keys (median of %d round(s))\n", g_keys,
