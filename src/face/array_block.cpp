@@ -234,6 +234,24 @@ ArrayHeader *new_block(Heap *heap, const ArrayShape &sh, size_t cap, size_t rese
   return h;
 }
 
+// The copying move, shared by move_array and move_in_own_slabs: `h`'s header and live bytes go
+// into `n` (which keeps its cap and gets its own tag), the old block is marked dead (debug:
+// poisoned, so stale pointers into it get caught) and untagged, and the move is counted. The
+// caller frees the old block. Returns the bytes copied.
+size_t copy_live(ArrayHeader *n, ArrayHeader *h) {
+  size_t es = h->elem_size, cap = n->cap;
+  size_t live = live_end(h, h->len) * es;  // a terminator at [len] moves with the elements
+  memcpy(n, h, kArrayHeader + live);
+  n->cap = cap;
+  n->check = array_check(data_of(n));
+  debug_block_dead(data_of(h));  // after the copy: memcheck sees the old block freed
+  debug_poison(data_of(h), h->cap * es);
+  h->check = 0;
+  count_array(kArraysMoved);
+  count_array(kBytesCopiedByGrowth, live);
+  return live;
+}
+
 // Move `h` to a new block with room for want_cap (at least min_cap) elements. Copies the
 // header and the live bytes only, or moves the committed pages by mremap.
 Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
@@ -256,28 +274,22 @@ Grown move_array(ArrayHeader *h, Span *old, size_t min_cap, size_t want_cap) {
   bool remapped = old_large && to->kind == SpanKind::Large && old_bytes >= kRemapMin &&
                   committed_bytes(to) >= old_bytes &&
                   os::move_pages(old_block, new_block_start, old_bytes);
-  size_t live = live_end(h, h->len) * es;  // a terminator at [len] moves with the elements
   if (remapped) {
     debug_block_dead(data_of(h));
     // The header and every committed page came along; the old range reads as zero again.
+    n->check = array_check(data_of(n));
+    n->cap = cap;
     if (zero_from < old_bytes - off) zero_from = old_bytes - off;
     old->owner->source->release(old->owner->source->ctx, old, true);
     count_array(kArraysRemapped);
   } else {
-    memcpy(n, h, kArrayHeader + live);
-    debug_block_dead(data_of(h));  // after the copy: memcheck sees the old block freed
+    size_t live = copy_live(n, h);
     if (zero_from < live) zero_from = live;
-    debug_poison(data_of(h), h->cap * es);  // stale pointers into the old block get caught
-    h->check = 0;
     if (old_large)
       large_free(old);
     else
       free_slab_array_block(old, old_block);
-    count_array(kArraysMoved);
-    count_array(kBytesCopiedByGrowth, live);
   }
-  n->check = array_check(data_of(n));
-  n->cap = cap;
   announce_live(n);
   zero_from = poison_unused(n, zero_tail(n, zero_from));
   return {n, zero_from};
@@ -306,15 +318,10 @@ RAY_INLINE Grown move_in_own_slabs(ArrayHeader *h, Span *old, size_t want_cap) {
   auto *n = static_cast<ArrayHeader *>(
       heap_alloc_class(me + 1, size_class_of(kArrayHeader + want_cap * es)));
   if (n == nullptr) return {nullptr, 0};
-  size_t live = live_end(h, h->len) * es;  // a terminator at [len] moves with the elements
-  memcpy(n, h, kArrayHeader + live);
-  n->check = array_check(data_of(n));
   n->cap = (span_of(n)->block_size - kArrayHeader) / es;
-  h->check = 0;
+  copy_live(n, h);
   asan_poison_freed_block(h, old->block_size);
   free_local_slow(me + 1, old, reinterpret_cast<Block *>(h));
-  count_array(kArraysMoved);
-  count_array(kBytesCopiedByGrowth, live);
   return {n, n->cap * es};
 #endif
 }

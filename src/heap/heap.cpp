@@ -271,9 +271,9 @@ static void note_sparse(Heap *h, Span *s) {
   h->sparse_acquired[at] = h->acquired;
   // `old` is still this heap's (forget_sparse); the mark tells whether it was re-queued since.
   if (old == s || !still_sparse(h, old, old_mark)) return;
-  if (grew) {
-    old->slab.compact_at = old->used.load(std::memory_order_relaxed);
-    if (old->slab.compact_at) old->slab.compact_at--;
+  if (grew) {  // re-armed: its next free queues it again
+    uint32_t used = old->used.load(std::memory_order_relaxed);
+    old->slab.compact_at = used ? used - 1 : 0;
     return;
   }
   // The next few due (among the next 8 in the queue) are compacted with it, a few events
