@@ -4,8 +4,17 @@
 // straight from the OS layer, options are read with getenv. pthread_atfork may call malloc on
 // some libcs: by then the core is ready, and a re-entrant call on the initialising thread is
 // let through (tls_in_init) instead of waiting on itself.
+//
+// Start-up runs in two steps. The core (state 0 -> 1) runs under g_init_lock. Then one thread
+// registers the thread-exit key and the fork handlers (1 -> 2), outside the lock, while others
+// wait for it. A fork may come while another thread is in either step. Handlers registered when
+// the library loads make fork wait for the core step (otherwise the child would inherit
+// g_init_lock held by a thread it does not have), and let the child redo a registration it did
+// not see finish. The core step must not call pthread_atfork: fork holds the lock that
+// pthread_atfork takes while the prepare handlers run, and one of them waits for g_init_lock.
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 
 #include <new>
 
@@ -33,7 +42,8 @@ struct ThreadHeaps {
 };
 
 SpinLock g_init_lock;
-std::atomic<int> g_state;  // 0: not started, 1: core ready, 2: fully ready
+std::atomic<int> g_state;         // 0: not started, 1: core ready, 2: fully ready
+std::atomic<bool> g_registering;  // a thread has taken the 1 -> 2 step
 __thread bool tls_in_init;
 pthread_key_t g_key;
 
@@ -77,17 +87,28 @@ void fork_child() {
   g_records.lock.reset();
 }
 
-}  // namespace
-
-bool engine_ready() {
-  return g_state.load(std::memory_order_acquire) == 2;
+// Registered at load, before any thread can be starting the engine (see the note on top).
+void init_fork_prepare() {
+  g_init_lock.lock();
+}
+void init_fork_parent() {
+  g_init_lock.unlock();
+}
+void init_fork_child() {
+  g_init_lock.reset();
+  // A registration the parent had under way is not finished in the child: the next
+  // engine_init here does it.
+  if (g_state.load(std::memory_order_relaxed) == 1)
+    g_registering.store(false, std::memory_order_relaxed);
+}
+__attribute__((constructor)) void register_init_fork_handlers() {
+  pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
 }
 
-bool engine_init() {
-  if (RAY_LIKELY(g_state.load(std::memory_order_acquire) == 2)) return true;
-  if (tls_in_init) return g_state.load(std::memory_order_relaxed) >= 1;
+// The core step (0 -> 1), under g_init_lock. False if the OS refused the reservation.
+bool init_core() {
   LockGuard guard(g_init_lock);
-  if (g_state.load(std::memory_order_relaxed) == 2) return true;
+  if (g_state.load(std::memory_order_relaxed) != 0) return true;
   tls_in_init = true;
   block_secret_init();
   options_init();
@@ -103,12 +124,33 @@ bool engine_init() {
     span_heap_configure(cfg);
     if (g_options.verbose) options_print(g_res.size);
     g_state.store(1, std::memory_order_release);
-    pthread_key_create(&g_key, thread_done);
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-    g_state.store(2, std::memory_order_release);
   }
   tls_in_init = false;
   return ok;
+}
+
+}  // namespace
+
+bool engine_ready() {
+  return g_state.load(std::memory_order_acquire) == 2;
+}
+
+bool engine_init() {
+  if (RAY_LIKELY(g_state.load(std::memory_order_acquire) == 2)) return true;
+  if (tls_in_init) return g_state.load(std::memory_order_relaxed) >= 1;
+  if (!init_core()) return false;
+  // The 1 -> 2 step, by one thread, outside g_init_lock (see the note on top).
+  bool expected = false;
+  if (g_registering.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
+    tls_in_init = true;
+    pthread_key_create(&g_key, thread_done);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    g_state.store(2, std::memory_order_release);
+    tls_in_init = false;
+    return true;
+  }
+  while (g_state.load(std::memory_order_acquire) != 2) sched_yield();
+  return true;
 }
 
 Heap *thread_heap() {
