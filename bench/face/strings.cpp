@@ -14,6 +14,13 @@
 constexpr size_t kStrings = 100000;
 constexpr size_t kAppends = 10000000;
 
+// One random append: which string, how many bytes, from where in the source.
+struct Append {
+  size_t which, len, from;
+  explicit Append(uint64_t r)
+      : which(r % kStrings), len(1 + (r >> 20) % 64), from((r >> 32) % (4096 - 64)) {}
+};
+
 template <class Table>
 double run(bool presize = false) {
   static char source[4096];
@@ -24,16 +31,15 @@ double run(bool presize = false) {
     face::Rng dry = rng;
     std::vector<size_t> final_len(kStrings);
     for (size_t i = 0; i < kAppends; i++) {
-      uint64_t r = dry.next();
-      final_len[r % kStrings] += 1 + (r >> 20) % 64;
+      Append a(dry.next());
+      final_len[a.which] += a.len;
     }
     for (size_t i = 0; i < kStrings; i++) table[i].reserve(final_len[i]);
   }
   double t0 = face::cpu_now();
   for (size_t i = 0; i < kAppends; i++) {
-    uint64_t r = rng.next();
-    size_t which = r % kStrings, len = 1 + (r >> 20) % 64, from = (r >> 32) % (4096 - 64);
-    table[which].append(source + from, len);
+    Append a(rng.next());
+    table[a.which].append(source + a.from, a.len);
   }
   double t = face::cpu_now() - t0;
   size_t total = 0;
