@@ -66,8 +66,9 @@ struct alignas(64) Span {
   std::atomic<uint32_t> used;  // owner writes; stats readers load relaxed
   uint32_t capacity;           // Slab: blocks built into free lists so far.
                                // Large: slices committed (always a prefix of the span).
-  Block *local_free;  // owner frees parked off the allocation list (pools); merged by collect
-  Span *next, *prev;  // heap bin queue, or span-heap free list
+  Block *local_free;   // owner frees parked off the allocation list (pools); merged by collect
+  Span *next, *prev;   // heap bin queue, or span-heap free list
+  bool free_unmarked;  // Slab: `free` may hold blocks without a free mark (slab/block.hpp)
   // ---- line 3: written by other threads' frees ----
   // Blocks freed by other threads (a stack, with its length in the top bits: slab.cpp).
   alignas(64) std::atomic<uintptr_t> thread_free;

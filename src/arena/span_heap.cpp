@@ -13,8 +13,11 @@ namespace {
 constexpr int kBins = 48;
 
 SpinLock g_lock;
-Span *g_bins[kBins];
-uint64_t g_bin_mask;
+// Free spans are binned by size in two sets: [1] those that may hold committed slices (in the
+// LRU), [0] those that hold none. Allocation tries the first set first, so freed memory is
+// reused while it is still committed instead of faulting in fresh pages and purging the old.
+Span *g_bins[2][kBins];
+uint64_t g_bin_mask[2];
 Span *g_lru_head, *g_lru_tail;  // free spans that may hold committed slices, oldest first
 size_t g_top = 1;               // slice 0 is the dummy and never handed out
 std::atomic<size_t> g_committed;
@@ -115,11 +118,24 @@ void lru_push(Span *s, uint64_t when) {
   s->flags |= kSpanInLru;
 }
 
-void bin_remove(Span *s) {
-  int b = bin_of(s->slice_count);
-  (s->prev ? s->prev->next : g_bins[b]) = s->next;
+// A free span's set follows kSpanInLru: change the flag only while the span is unlinked.
+void bin_link(Span *s) {
+  int d = (s->flags & kSpanInLru) ? 1 : 0, b = bin_of(s->slice_count);
+  s->prev = nullptr;
+  s->next = g_bins[d][b];
+  if (s->next) s->next->prev = s;
+  g_bins[d][b] = s;
+  g_bin_mask[d] |= uint64_t(1) << b;
+}
+void bin_unlink(Span *s) {
+  int d = (s->flags & kSpanInLru) ? 1 : 0, b = bin_of(s->slice_count);
+  (s->prev ? s->prev->next : g_bins[d][b]) = s->next;
   if (s->next) s->next->prev = s->prev;
-  if (!g_bins[b]) g_bin_mask &= ~(uint64_t(1) << b);
+  if (!g_bins[d][b]) g_bin_mask[d] &= ~(uint64_t(1) << b);
+}
+
+void bin_remove(Span *s) {
+  bin_unlink(s);
   lru_remove(s);
   unmap_span(s, false);
 }
@@ -132,21 +148,15 @@ Span *insert_free(size_t first, size_t n, bool dirty, uint64_t when) {
   s->start = slice_addr(first);
   s->flags = 0;
   s->heap.store(nullptr, std::memory_order_relaxed);
-  int b = bin_of(n);
-  s->prev = nullptr;
-  s->next = g_bins[b];
-  if (s->next) s->next->prev = s;
-  g_bins[b] = s;
-  g_bin_mask |= uint64_t(1) << b;
   if (dirty) lru_push(s, when);
+  bin_link(s);
   map_span(s, false);
   return s;
 }
 
-// First free span that holds `n` slices starting at a multiple of `align_slices`.
-Span *find_fit(size_t n, size_t align_slices, size_t *out_first) {
-  for (uint64_t mask = g_bin_mask & (~uint64_t(0) << bin_of(n)); mask; mask &= mask - 1) {
-    for (Span *s = g_bins[__builtin_ctzll(mask)]; s; s = s->next) {
+Span *find_fit_in(int d, size_t n, size_t align_slices, size_t *out_first) {
+  for (uint64_t mask = g_bin_mask[d] & (~uint64_t(0) << bin_of(n)); mask; mask &= mask - 1) {
+    for (Span *s = g_bins[d][__builtin_ctzll(mask)]; s; s = s->next) {
       size_t first = span_index(s);
       size_t aligned = align_up(first, align_slices);
       if (aligned + n <= first + s->slice_count) {
@@ -154,6 +164,15 @@ Span *find_fit(size_t n, size_t align_slices, size_t *out_first) {
         return s;
       }
     }
+  }
+  return nullptr;
+}
+
+// First free span that holds `n` slices starting at a multiple of `align_slices`, among those
+// that may hold committed slices if one fits.
+Span *find_fit(size_t n, size_t align_slices, size_t *out_first) {
+  for (int d = 1; d >= 0; d--) {
+    if (Span *s = find_fit_in(d, n, align_slices, out_first)) return s;
   }
   return nullptr;
 }
@@ -195,15 +214,19 @@ void purge_locked(bool all, uint64_t now) {
         g_committed.load(std::memory_order_relaxed) - g_in_use.load(std::memory_order_relaxed);
     bool expired = now - s->freed_at_ms >= g_cfg.purge_delay_ms;
     if (!all && !expired && dirty <= limit) break;
+    bin_unlink(s);
     lru_remove(s);
     if (!decommit_range(span_index(s), s->slice_count)) {
       s->lru_next = refused;  // the OS kept its pages: listed again below, retried later
       refused = s;
+    } else {
+      bin_link(s);  // among the clean ones now
     }
   }
   while (Span *s = refused) {
     refused = s->lru_next;
     lru_push(s, s->freed_at_ms);
+    bin_link(s);
   }
 }
 
@@ -213,6 +236,7 @@ void reset_descriptor(Span *s, size_t n) {
   span_set_kind(s, SpanKind::Unused);
   s->flags = 0;
   s->free = s->local_free = nullptr;
+  s->free_unmarked = false;
   s->next = s->prev = nullptr;
   s->thread_free.store(0, std::memory_order_relaxed);
   s->heap.store(nullptr, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 // The span heap: hands out runs of slices from the reservation and takes them back.
 //
-// Owns: free spans (binned by length, coalesced with free neighbours on free), the bump
+// Owns: free spans (binned by length, coalesced with free neighbours on free; a span that may
+// hold committed pages is taken before one that was given back), the bump
 // pointer `top` (slices above it were never handed out), commit state (via the commit bitmap)
 // and purging: free spans stay committed for reuse, but the oldest are decommitted once the
 // cache exceeds its byte limit or they have been free longer than the purge delay.

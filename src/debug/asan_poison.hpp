@@ -29,9 +29,10 @@
 namespace ray {
 
 #ifdef RAY_ASAN
+// The link and the free mark (slab/block.hpp) stay readable.
 inline void asan_poison_freed_block(void *p, size_t n) {
-  if (n > sizeof(void *))
-    ASAN_POISON_MEMORY_REGION(static_cast<char *>(p) + sizeof(void *), n - sizeof(void *));
+  size_t keep = n >= 2 * sizeof(void *) ? 2 * sizeof(void *) : sizeof(void *);
+  if (n > keep) ASAN_POISON_MEMORY_REGION(static_cast<char *>(p) + keep, n - keep);
 }
 inline void asan_poison(void *p, size_t n) {
   ASAN_POISON_MEMORY_REGION(p, n);

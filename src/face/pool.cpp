@@ -76,7 +76,7 @@ RAY_NOINLINE void *alloc_slow(ray_pool *p) {
         queue_remove(q, s);
         queue_push_front(q, s);
       }
-      return slab_pop_block(s);
+      return slab_take_block(s);
     }
     move_to_full(h, s);
     s = next;
@@ -88,7 +88,7 @@ RAY_NOINLINE void *alloc_slow(ray_pool *p) {
   }
   slab_extend(s);
   queue_push_front(q, s);
-  return slab_pop_block(s);
+  return slab_take_block(s);
 }
 
 // The arena refused a slab: let on_oom free memory and retry (no lock held here).
@@ -212,7 +212,7 @@ RAY_API void *ray_pool_alloc(ray_pool *p) {
     p->heap.n_malloc++;
 #endif
     Span *s = p->heap.bins[0].head;
-    void *obj = RAY_LIKELY(s && s->free) ? slab_pop_block(s) : alloc_slow(p);
+    void *obj = RAY_LIKELY(s && s->free) ? slab_take_block(s) : alloc_slow(p);
     if (obj) {
       debug_block_live(obj, p->block_size, false);  // debug variant: memcheck sees the object
       return obj;

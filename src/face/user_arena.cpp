@@ -313,6 +313,7 @@ RAY_API void *ray_arena_malloc(ray_arena *a, size_t size) {
       h->n_malloc++;
 #endif
       asan_unpoison(b, s->block_size);
+      block_clear_mark(b);
       return b;
     }
   }

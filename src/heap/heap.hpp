@@ -150,8 +150,9 @@ RAY_INLINE bool slab_block_start(const Span *s, const void *p) {
 }
 
 // ---- fast paths ----
-// Pop the first free block of a slab known to have one (no statistics).
-RAY_INLINE void *slab_pop_block(Span *s) {
+// Pop the first free block of a slab known to have one (no statistics). Pools use this one:
+// their blocks may be one word, and carry no free mark.
+RAY_INLINE void *slab_take_block(Span *s) {
   Block *b = s->free;
   Block *next = block_next(b);
   if (RAY_UNLIKELY(!block_link_ok(s, next))) return block_pop_corrupt(s, b);
@@ -161,6 +162,13 @@ RAY_INLINE void *slab_pop_block(Span *s) {
   __builtin_prefetch(next, 1);
   s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   asan_unpoison(b, s->block_size);
+  return b;
+}
+
+// The same for a heap's slab: the block is live now, so its free mark goes (slab/block.hpp).
+RAY_INLINE void *slab_pop_block(Span *s) {
+  void *b = slab_take_block(s);
+  block_clear_mark(b);
   return b;
 }
 
@@ -192,6 +200,7 @@ RAY_INLINE void heap_free(void *p) {
     // Straight onto the allocation list: the next malloc of this class reuses it, cache-hot.
     Block *b = static_cast<Block *>(p);
     block_set_next(b, s->free);
+    block_mark_free(b);
     s->free = b;
     asan_poison_freed_block(b, s->block_size);
     uint32_t used = s->used.load(std::memory_order_relaxed) - 1;

@@ -48,6 +48,24 @@ RAY_INLINE bool block_link_ok(const Span *, const Block *) {
   return true;
 }
 #endif
+// Free marks. A block on its owner's lists (`free`, built by slab_extend or freed by the owner)
+// also carries a mark in its second word, and every pop from a heap's slab clears it, so a
+// live block never shows one. Compaction then finds a slab's free blocks in one pass over the
+// slab in address order instead of chasing the free list (random order: a cache miss per
+// block). The mark depends on the secret and on the block's address, so neither a program's
+// data nor a moved copy of a mark passes for one; it differs from every encoded link (a link
+// to address 2 does not exist). Blocks other threads free are not marked: slab_collect flags
+// their slab (`free_unmarked`) and compaction walks that slab's list instead. Pool slabs
+// (blocks of 8 bytes) are never compacted and never marked.
+RAY_INLINE uintptr_t block_free_mark(const void *b) {
+  return g_block_secret ^ uintptr_t(b) ^ 2;
+}
+RAY_INLINE void block_mark_free(Block *b) {
+  reinterpret_cast<uintptr_t *>(b)[1] = block_free_mark(b);
+}
+RAY_INLINE void block_clear_mark(void *b) {
+  static_cast<uintptr_t *>(b)[1] = 0;
+}
 // Report a corrupted free list of `s` at block `b` (does not return unless a handler does).
 void block_list_corrupt(const Span *s, const Block *b);
 // The pop of `b` found a corrupt link: report it, cut the list after `b`, and hand out `b`.

@@ -56,6 +56,7 @@ void slab_init_sized(Span *s, size_t size, Heap *owner) {
   s->reserved_blocks = uint32_t((size_t(s->slice_count) << kSliceShift) / size);
   s->capacity = 0;
   s->free = s->local_free = nullptr;
+  s->free_unmarked = false;
   s->used.store(0, std::memory_order_relaxed);
   s->thread_free.store(0, std::memory_order_relaxed);
   s->in_full.store(0, std::memory_order_relaxed);
@@ -72,9 +73,11 @@ bool slab_extend(Span *s) {
   if (n > left) n = left;
   char *first = reinterpret_cast<char *>(s->start) + size_t(s->capacity) * s->block_size;
   Block *head = s->free;  // normally empty; keep what is there behind the new blocks
+  bool mark = s->block_size >= 2 * sizeof(uintptr_t);  // pool blocks may be one word
   for (uint32_t i = n; i-- > 0;) {
     Block *b = reinterpret_cast<Block *>(first + size_t(i) * s->block_size);
     block_set_next(b, head);
+    if (mark) block_mark_free(b);
     head = b;
   }
   s->free = head;
@@ -120,6 +123,7 @@ void slab_collect(Span *s) {
     // (its links checked on the way; the pops check them otherwise).
     if (s->free) block_set_next(list_tail(s, list, nullptr), s->free);
     s->free = list;
+    s->free_unmarked = true;
     s->used.store(s->used.load(std::memory_order_relaxed) - count, std::memory_order_relaxed);
     stats_remote_collected(size_t(count) * s->block_size);
   }
@@ -127,6 +131,7 @@ void slab_collect(Span *s) {
     block_set_next(list_tail(s, s->local_free, nullptr), s->free);
     s->free = s->local_free;
     s->local_free = nullptr;
+    s->free_unmarked = true;
   }
 }
 

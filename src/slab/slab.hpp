@@ -26,11 +26,19 @@ void slab_remote_free(Span *s, Block *b);
 // (slab_chunk_bytes is in arena/span.hpp: the span heap settles the accounting on release.)
 // slab_compact.cpp. The owner compacts when `used` falls to `slab.compact_at`, which starts at
 // slab_first_compact_at and halves after each pass.
-// Compacts up to kCompactBatch slabs together: their free-list walks (chains of cache misses)
-// overlap. Kept small: each slab's block set takes 512 bytes of the caller's stack.
+// Compacts up to kCompactBatch slabs. Each slab's free blocks are found by their free marks
+// (slab/block.hpp) in one pass; those whose marks cannot be trusted have their free lists
+// walked together, so the walks (chains of cache misses) overlap. Kept small: each slab's
+// block set takes 512 bytes of the caller's stack.
 constexpr unsigned kCompactBatch = 4;
 void slab_compact_batch(Span *const *slabs, unsigned k);
 void slab_recommit(Span *s);
+// Slabs compacted so far, by how their free blocks were found: by their marks, or by walking
+// the list (tests; relaxed counts).
+struct CompactCounts {
+  uint64_t scanned, walked;
+};
+CompactCounts slab_compact_counts();
 uint32_t slab_first_compact_at(const Span *s);
 
 }  // namespace ray

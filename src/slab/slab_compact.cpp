@@ -4,6 +4,9 @@
 // they sit on; without this, that memory never returns to the OS (bench `frag`). The slab is
 // cut into at most 32 power-of-two chunks. Invariant (slab.hpp): a block touching a
 // decommitted chunk is free and on no list. The owner runs these on its slow path only.
+// The free blocks are found by their free marks (slab/block.hpp) in one pass in address order;
+// a slab whose marks cannot be trusted has its free list walked instead.
+#include <atomic>
 #include <cstring>
 
 #include "arena/span_heap.hpp"
@@ -13,6 +16,8 @@
 
 namespace ray {
 namespace {
+
+std::atomic<uint64_t> g_scanned, g_walked;
 
 constexpr unsigned kMaxBlocks = 4096;  // 64 KiB slab / 16-byte blocks: the most a slab holds
 
@@ -78,6 +83,7 @@ Block *push_blocks(const Span *s, const BlockSet &set, const BlockSet *minus, ui
       bits &= ~(uint64_t(1) << top);
       Block *b = reinterpret_cast<Block *>(s->start + size_t(w * 64 + top) * s->block_size);
       block_set_next(b, head);
+      block_mark_free(b);
       head = b;
     }
   }
@@ -116,6 +122,39 @@ bool compact_begin(CompactJob &j, Span *s) {
   return true;
 }
 
+// Find the free blocks by their marks (slab/block.hpp): one pass in address order over the
+// built blocks outside given-back chunks, which the hardware prefetches, where the list is a
+// chain of misses. It reads live blocks' second words, which their threads may be writing:
+// any value but the block's own mark means live, so the race is benign and is kept out of the
+// sanitizers' view. False if the slab's list may hold unmarked blocks, or if the count is not
+// that of the free blocks (n - used - those touching given-back chunks): a live block showing
+// a mark is then caught, and the caller walks the list.
+__attribute__((no_sanitize_address, no_sanitize_thread)) bool compact_scan(CompactJob &j) {
+  Span *s = j.s;
+  if (s->free_unmarked) return false;
+  uint32_t n = j.n;
+  BlockSet gone_set;
+  gone_set.clear(n);
+  mark_chunk_blocks(gone_set, s, j.shift, j.chunks, n, j.gone);
+  uint32_t found = 0, gone_count = 0;
+  uintptr_t base = s->start;
+  size_t size = s->block_size;
+  for (uint32_t w = 0; w < (n + 63) / 64; w++) {
+    uint64_t valid = w == n / 64 ? (uint64_t(1) << (n & 63)) - 1 : ~uint64_t(0);
+    gone_count += unsigned(__builtin_popcountll(gone_set.bits[w] & valid));
+    uint64_t marked = 0;
+    for (uint64_t cand = ~gone_set.bits[w] & valid; cand; cand &= cand - 1) {
+      unsigned bit = unsigned(__builtin_ctzll(cand));
+      uintptr_t b = base + (size_t(w) * 64 + bit) * size;
+      uintptr_t word = __atomic_load_n(reinterpret_cast<uintptr_t *>(b) + 1, __ATOMIC_RELAXED);
+      if (word == block_free_mark(reinterpret_cast<void *>(b))) marked |= uint64_t(1) << bit;
+    }
+    j.free_set.bits[w] = marked;
+    found += unsigned(__builtin_popcountll(marked));
+  }
+  return found == n - s->used.load(std::memory_order_relaxed) - gone_count;
+}
+
 // Mark every listed free block. A free list runs through its slab in the order the blocks
 // were freed, often random, so walking it is a chain of dependent cache misses; walking
 // several slabs' lists in step keeps that many misses in flight at once.
@@ -127,11 +166,13 @@ void compact_walk(CompactJob *jobs, unsigned k) {
     for (unsigned i = 0; i < k; i++) {
       if (Block *b = cur[i]) {
         jobs[i].free_set.set(index_at(jobs[i].s, uintptr_t(b) - jobs[i].s->start));
+        block_mark_free(b);  // so that the next pass over this slab can scan
         cur[i] = block_next(b);
         more = true;
       }
     }
   }
+  for (unsigned i = 0; i < k; i++) jobs[i].s->free_unmarked = false;
 }
 
 void compact_finish(CompactJob &j) {
@@ -179,11 +220,24 @@ void compact_finish(CompactJob &j) {
 
 void slab_compact_batch(Span *const *slabs, unsigned k) {
   CompactJob jobs[kCompactBatch];
-  unsigned m = 0;
-  for (unsigned i = 0; i < k && i < kCompactBatch; i++)
-    if (compact_begin(jobs[m], slabs[i])) m++;
+  unsigned m = 0;  // jobs the scan could not settle: their lists are walked together
+  for (unsigned i = 0; i < k && i < kCompactBatch; i++) {
+    if (!compact_begin(jobs[m], slabs[i])) continue;
+    if (compact_scan(jobs[m])) {
+      compact_finish(jobs[m]);
+      g_scanned.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      jobs[m].free_set.clear(jobs[m].n);
+      m++;
+    }
+  }
   compact_walk(jobs, m);
   for (unsigned i = 0; i < m; i++) compact_finish(jobs[i]);
+  g_walked.fetch_add(m, std::memory_order_relaxed);
+}
+
+CompactCounts slab_compact_counts() {
+  return {g_scanned.load(std::memory_order_relaxed), g_walked.load(std::memory_order_relaxed)};
 }
 
 void slab_recommit(Span *s) {
