@@ -100,6 +100,15 @@ TEST(Dlopen, PrefixedLibraryFromAProgramThatDoesNotLinkIt) {
   EXPECT_NE(r.out.find("prefixed ok"), std::string::npos);
 }
 
+// One thread starts the engine (its first ray_malloc, made slow by the helper's own mmap) while
+// another forks: the child allocates, rather than waiting forever on the start-up lock.
+TEST(Startup, ForkWhileAnotherThreadStartsTheEngine) {
+  ProgramResult r = run_program({helper("fork_start_prog")});
+  if (r.exit_code == 77) GTEST_SKIP() << r.out;
+  ASSERT_TRUE(r.ok()) << describe(r);
+  EXPECT_NE(r.out.find("fork during start-up ok"), std::string::npos) << describe(r);
+}
+
 TEST(Dlopen, ThreadLocalStorageFitsTheStaticSurplus) {
   // dlopen of a library with initial-exec TLS takes from glibc's small static surplus (a few
   // hundred bytes are safe); rayalloc keeps to a pointer and a flag.
