@@ -3,7 +3,7 @@
 # and the workloads in build-bench (Release), then runs bench/runner.py, which times every
 # workload under glibc, rayalloc, jemalloc, mimalloc and tcmalloc and writes results/.
 # Arguments go to the runner: e.g. scripts/bench.sh --quick, --only churn,larson, --rounds 5,
-# --callgrind (only the fast-path instruction counts). A default run takes about 3 minutes here
+# --callgrind (only the fast-path instruction counts). A default run takes 6-9 minutes here
 # (2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
