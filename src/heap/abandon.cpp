@@ -93,7 +93,7 @@ bool abandoned_free(Span *s, Block *b) {
       // A thread without heaps (exiting): free in place; an emptied slab goes back at once.
       slab_collect(s);  // remote frees that raced with the abandonment
       block_set_next(b, s->free);
-      block_mark_free(b);
+      block_mark_free_in(s, b);
       s->free = b;
       uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
       s->used.store(used, std::memory_order_relaxed);

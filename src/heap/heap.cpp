@@ -311,7 +311,7 @@ void free_local_slow(Heap *h, Span *s, Block *b) {
 
 void free_local_block(Heap *h, Span *s, Block *b) {
   block_set_next(b, s->free);
-  block_mark_free(b);
+  block_mark_free_in(s, b);  // pool objects freed by free() come here too
   s->free = b;
   s->used.store(s->used.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   free_local_slow(h, s, nullptr);

@@ -63,6 +63,10 @@ RAY_INLINE uintptr_t block_free_mark(const void *b) {
 RAY_INLINE void block_mark_free(Block *b) {
   reinterpret_cast<uintptr_t *>(b)[1] = block_free_mark(b);
 }
+// For paths that may free into a pool slab, whose blocks may be one word.
+RAY_INLINE void block_mark_free_in(const Span *s, Block *b) {
+  if (s->block_size >= 2 * sizeof(uintptr_t)) block_mark_free(b);
+}
 RAY_INLINE void block_clear_mark(void *b) {
   static_cast<uintptr_t *>(b)[1] = 0;
 }

@@ -73,11 +73,10 @@ bool slab_extend(Span *s) {
   if (n > left) n = left;
   char *first = reinterpret_cast<char *>(s->start) + size_t(s->capacity) * s->block_size;
   Block *head = s->free;  // normally empty; keep what is there behind the new blocks
-  bool mark = s->block_size >= 2 * sizeof(uintptr_t);  // pool blocks may be one word
   for (uint32_t i = n; i-- > 0;) {
     Block *b = reinterpret_cast<Block *>(first + size_t(i) * s->block_size);
     block_set_next(b, head);
-    if (mark) block_mark_free(b);
+    block_mark_free_in(s, b);
     head = b;
   }
   s->free = head;
