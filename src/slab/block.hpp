@@ -55,8 +55,9 @@ RAY_INLINE bool block_link_ok(const Span *, const Block *) {
 // block). The mark depends on the secret and on the block's address, so neither a program's
 // data nor a moved copy of a mark passes for one; it differs from every encoded link (a link
 // to address 2 does not exist). Blocks other threads free are not marked: slab_collect flags
-// their slab (`free_unmarked`) and compaction walks that slab's list instead. Pool slabs
-// (blocks of 8 bytes) are never compacted and never marked.
+// their slab (`free_unmarked`) and compaction walks that slab's list instead. Pool slabs are
+// never compacted, and a block of one word (a pool's) is never marked: the mark would land on
+// the next block.
 RAY_INLINE uintptr_t block_free_mark(const void *b) {
   return g_block_secret ^ uintptr_t(b) ^ 2;
 }
