@@ -22,6 +22,7 @@ struct Block {
 };
 
 extern uintptr_t g_block_secret;
+extern uintptr_t g_mark_secret;  // for free marks (below)
 // Seed the secret from the kernel's AT_RANDOM bytes (no syscall, no allocation). Called once
 // by engine_init, before the first slab exists.
 void block_secret_init();
@@ -52,14 +53,14 @@ RAY_INLINE bool block_link_ok(const Span *, const Block *) {
 // also carries a mark in its second word, and every pop from a heap's slab clears it, so a
 // live block never shows one. Compaction then finds a slab's free blocks in one pass over the
 // slab in address order instead of chasing the free list (random order: a cache miss per
-// block). The mark depends on the secret and on the block's address, so neither a program's
-// data nor a moved copy of a mark passes for one; it differs from every encoded link (a link
-// to address 2 does not exist). Blocks other threads free are not marked: slab_collect flags
-// their slab (`free_unmarked`) and compaction walks that slab's list instead. Pool slabs are
-// never compacted, and a block of one word (a pool's) is never marked: the mark would land on
-// the next block.
+// block). The mark depends on a secret of its own and on the block's address, so neither a
+// program's data nor a moved copy of a mark passes for one, and a mark read through a use
+// after free tells nothing about the links' secret. Blocks other threads free are not marked:
+// slab_collect flags their slab (`free_unmarked`) and compaction walks that slab's list instead.
+// Pool slabs are never compacted, and a block of one word (a pool's) is never marked: the mark
+// would land on the next block.
 RAY_INLINE uintptr_t block_free_mark(const void *b) {
-  return g_block_secret ^ uintptr_t(b) ^ 2;
+  return g_mark_secret ^ uintptr_t(b);
 }
 RAY_INLINE void block_mark_free(Block *b) {
   reinterpret_cast<uintptr_t *>(b)[1] = block_free_mark(b);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <sys/auxv.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "slab/block.hpp"
 #include "support/error.hpp"
@@ -13,17 +15,41 @@
 
 namespace ray {
 
-uintptr_t g_block_secret;
+uintptr_t g_block_secret, g_mark_secret;
 
+namespace {
+uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+// Two secrets of their own, from getrandom: a freed block shows its free mark (block.hpp), so
+// the mark's secret must tell nothing about the links' one, and neither may be derived from
+// AT_RANDOM, whose bytes are also the stack protector's canary. Without getrandom (ENOSYS, or
+// no entropy yet), AT_RANDOM mixed with the clock and the address layout: not recoverable
+// from a secret, since the clock's part is unknown.
 void block_secret_init() {
-  uintptr_t v = 0x9e3779b97f4a7c15ull;
-  // AT_RANDOM's 16 bytes need not be 8-aligned (UBSan, found by fuzz/): copy, don't load.
-  if (const void *r = reinterpret_cast<const void *>(getauxval(AT_RANDOM))) {
-    uintptr_t x;
-    __builtin_memcpy(&x, r, sizeof x);
-    v ^= x;
+  uint64_t r[2] = {0, 0};
+  if (getrandom(r, sizeof r, GRND_NONBLOCK) != ssize_t(sizeof r)) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);  // the vDSO: no allocation, no syscall
+    uint64_t seed = uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);
+    seed ^= uint64_t(uintptr_t(&r));
+    // AT_RANDOM's 16 bytes need not be 8-aligned (UBSan, found by fuzz/): copy, don't load.
+    if (const void *a = reinterpret_cast<const void *>(getauxval(AT_RANDOM))) {
+      uint64_t x[2];
+      __builtin_memcpy(x, a, sizeof x);
+      seed ^= mix64(x[0] ^ mix64(x[1]));
+    }
+    r[0] = mix64(seed + 0x9e3779b97f4a7c15ull);
+    r[1] = mix64(seed + 2 * 0x9e3779b97f4a7c15ull);
   }
-  g_block_secret = v | 1;
+  g_block_secret = uintptr_t(r[0]) | 1;
+  g_mark_secret = uintptr_t(r[1]);
 }
 
 void block_list_corrupt(const Span *s, const Block *b) {

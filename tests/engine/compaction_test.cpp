@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 #include <thread>
+
+#include <sys/auxv.h>
 #include <vector>
 
 #include "arena/span_heap.hpp"
@@ -212,6 +214,25 @@ TEST(CompactionScan, SlabsThatTookInRemoteFreesAreWalked) {
   EXPECT_GT(d.walked, 10u) << "scanned " << d.scanned;
   for (void *p : survivors) EXPECT_TRUE(intact(p, size)) << p;
   for (void *p : survivors) free(p);
+}
+
+}  // namespace
+
+namespace {
+
+// The free mark's secret is its own: a mark read through a use after free must tell nothing
+// about the links' secret, and neither may be the stack protector's canary (AT_RANDOM) in
+// disguise, as the links' secret once was.
+TEST(CompactionScan, FreeMarksHaveASecretOfTheirOwn) {
+  void *p = malloc(64);
+  free(p);  // the engine is up
+  EXPECT_NE(ray::g_mark_secret, ray::g_block_secret);
+  EXPECT_NE(ray::g_mark_secret, 0u);
+  uint64_t canary;
+  memcpy(&canary, reinterpret_cast<const void *>(getauxval(AT_RANDOM)), sizeof canary);
+  EXPECT_NE(ray::g_block_secret, (canary ^ 0x9e3779b97f4a7c15ull) | 1);
+  EXPECT_NE(ray::g_mark_secret, canary);
+  EXPECT_NE(ray::g_block_secret & ~uintptr_t(1), canary & ~uintptr_t(1));
 }
 
 }  // namespace
