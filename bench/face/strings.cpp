@@ -3,50 +3,14 @@
 // The table of strings is sized up front in both (ray::array<ray::string> and
 // std::vector<std::string>); only the appends are timed. A last line gives, for scale, the
 // appends alone: every string reserved to its final length before the clock starts.
-#include <stdint.h>
-
 #include <string>
 #include <vector>
 
 #include "face_common.hpp"
 #include "rayalloc.hpp"
+#include "strings_workload.hpp"
 
-constexpr size_t kStrings = 100000;
-constexpr size_t kAppends = 10000000;
-
-// One random append: which string, how many bytes, from where in the source.
-struct Append {
-  size_t which, len, from;
-  explicit Append(uint64_t r)
-      : which(r % kStrings), len(1 + (r >> 20) % 64), from((r >> 32) % (4096 - 64)) {}
-};
-
-template <class Table>
-double run(bool presize = false) {
-  static char source[4096];
-  face::Rng rng(42);
-  for (char &c : source) c = char('a' + rng.next() % 26);
-  Table table(kStrings);
-  if (presize) {  // each string reserved to its final length: the appends without any growth
-    face::Rng dry = rng;
-    std::vector<size_t> final_len(kStrings);
-    for (size_t i = 0; i < kAppends; i++) {
-      Append a(dry.next());
-      final_len[a.which] += a.len;
-    }
-    for (size_t i = 0; i < kStrings; i++) table[i].reserve(final_len[i]);
-  }
-  double t0 = face::cpu_now();
-  for (size_t i = 0; i < kAppends; i++) {
-    Append a(rng.next());
-    table[a.which].append(source + a.from, a.len);
-  }
-  double t = face::cpu_now() - t0;
-  size_t total = 0;
-  for (auto &s : table) total += s.size();
-  face::keep(total);
-  return total > kAppends ? t : -1;
-}
+using strings_workload::run;
 
 int main(int argc, char **argv) {
   if (argc > 1) {
