@@ -120,11 +120,18 @@ inline void *api_pvalloc(size_t n) {
   return api_aligned(kPage, n == 0 ? kPage : align_up(n, kPage));
 }
 
+// Gives back the span cache, and what the calling thread's heaps hold unused (heap_trim):
+// a thread pool's worker can call it before it goes idle. Other threads' heaps are theirs.
 inline int api_malloc_trim(size_t) {
 #ifdef RAY_DEBUG
   debug_trim();
 #endif
   size_t before = span_heap_committed();
+  Heap *me = tls_heap;
+  if (me->kind == HeapKind::Thread) {
+    heap_trim(me);      // the malloc family's slabs
+    heap_trim(me + 1);  // the array face's
+  }
   span_purge(true);
   return span_heap_committed() < before ? 1 : 0;
 }

@@ -296,6 +296,41 @@ static void note_sparse(Heap *h, Span *s) {
   slab_compact_batch(batch, k);
 }
 
+// malloc_trim, for the calling thread's heap: whatever it holds but does not use goes back.
+// A slab with no live block goes to the source, its class's current one too (kept otherwise,
+// see retire); the others are compacted (the pages no live block touches are given back).
+// Only the owner may do this: another thread's current slabs stay with it until it allocates,
+// frees into them or exits.
+void heap_trim(Heap *h) {
+  if (h->kind != HeapKind::Thread) return;
+  rescue_full(h);  // full slabs other threads freed into: their blocks may all be free now
+  for (unsigned c = 1; c < kNumClasses; c++) {
+    if (!h->bins[c].head) continue;
+    Span *batch[kCompactBatch];
+    unsigned k = 0;
+    for (Span *s = h->bins[c].head; s;) {
+      Span *next = s->next;
+      slab_collect(s);
+      uint32_t used = s->used.load(std::memory_order_relaxed);
+      if (used == 0) {
+        queue_remove(h->bins[c], s);
+        forget_sparse(h, s);
+        s->heap.store(nullptr, std::memory_order_relaxed);
+        h->source->release(h->source->ctx, s, false);
+      } else if (g_options.compact && used < s->capacity) {
+        batch[k++] = s;
+        if (k == kCompactBatch) {
+          slab_compact_batch(batch, k);
+          k = 0;
+        }
+      }
+      s = next;
+    }
+    if (k) slab_compact_batch(batch, k);
+    update_direct(h, c);
+  }
+}
+
 // The owner frees into one of its slabs that is full, or whose last block just came back.
 void free_local_slow(Heap *h, Span *s, Block *b) {
   if (b) {

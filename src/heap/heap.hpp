@@ -131,6 +131,8 @@ void queue_remove(SpanQueue &q, Span *s);
 void queue_push_front(SpanQueue &q, Span *s);
 void move_to_full(Heap *h, Span *s);  // out of its bin into `full` (in_full = 1)
 void large_free(Span *s);
+// malloc_trim for the owner: empty slabs (current ones too) go back, the rest are compacted.
+void heap_trim(Heap *h);
 // Allocate n bytes from `h`, taking its lock if it has one.
 void *heap_alloc_in(Heap *h, size_t n);
 // Large blocks: resize in place (shrink, or extend into the following free slices).
