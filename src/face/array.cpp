@@ -198,10 +198,18 @@ size_t hook_usable_size(const void *p) {
   return h ? h->cap * h->elem_size : 0;
 }
 
+// The thread's array heap (beside its malloc heap) and its lifetime heaps.
+void hook_trim() {
+  Heap *me = tls_heap;
+  if (me->kind == HeapKind::Thread) heap_trim(me + 1);
+  lifetime_heaps_trim();
+}
+
 // Before any other constructor (an array made in one must be freeable with free()).
 __attribute__((constructor(101))) void register_array_hooks() {
   g_array_hooks.usable_size = hook_usable_size;
   g_array_hooks.free = hook_free;
+  g_array_hooks.trim = hook_trim;
 }
 
 void *new_array(Heap *heap, const ArrayShape &sh, size_t cap) {

@@ -60,5 +60,7 @@ size_t array_max_cap(const ArrayHeader *h);
 Heap *lifetime_heap(bool long_lived);
 // Is `h` one of the calling thread's lifetime heaps (so its frees may go straight in)?
 bool is_my_lifetime_heap(const Heap *h);
+// malloc_trim: heap_trim the calling thread's lifetime heaps, if it has them.
+void lifetime_heaps_trim();
 
 }  // namespace ray

@@ -95,6 +95,13 @@ Heap *lifetime_heap(bool long_lived) {
   return &t->heaps[long_lived ? 1 : 0];
 }
 
+void lifetime_heaps_trim() {
+  if (LifetimeHeaps *t = my_record()) {
+    heap_trim(&t->heaps[0]);
+    heap_trim(&t->heaps[1]);
+  }
+}
+
 bool is_my_lifetime_heap(const Heap *h) {
   // Only thread array heaps other than the caller's own can be: skip the key for the rest.
   if (h->kind != HeapKind::Thread || h->purpose != kPurposeArray || h == tls_heap + 1) return false;

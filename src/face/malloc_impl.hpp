@@ -127,11 +127,8 @@ inline int api_malloc_trim(size_t) {
   debug_trim();
 #endif
   size_t before = span_heap_committed();
-  Heap *me = tls_heap;
-  if (me->kind == HeapKind::Thread) {
-    heap_trim(me);      // the malloc family's slabs
-    heap_trim(me + 1);  // the array face's
-  }
+  heap_trim(tls_heap);                           // the malloc family's slabs
+  if (g_array_hooks.trim) g_array_hooks.trim();  // the array face's
   span_purge(true);
   return span_heap_committed() < before ? 1 : 0;
 }

@@ -227,6 +227,7 @@ void free_block(void *p);
 struct ArrayHooks {
   bool (*free)(void *p);
   size_t (*usable_size)(const void *p);
+  void (*trim)();  // malloc_trim: heap_trim the calling thread's array heaps
 };
 extern ArrayHooks g_array_hooks;
 

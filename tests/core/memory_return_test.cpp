@@ -93,7 +93,8 @@ TEST(MemoryReturn, BlocksOfAnExitedThreadFreedElsewhere) {
 }
 
 // A pool of workers that go idle after a burst: each allocates 6 MiB in blocks of every size
-// class (half of them arrays), frees all but one in 64 and waits, alive. Each keeps its current
+// class (half of them arrays, some with lifetime hints), frees all but one in 64 and waits,
+// alive. Each keeps its current
 // slab of every class it used (so that a program cycling around one slab boundary does not hand
 // slabs back and forth), which with many threads adds up. A worker that calls malloc_trim before it
 // waits gives that back too (heap_trim); RSS must then come back to within 24 MiB of where it
@@ -115,8 +116,12 @@ struct IdlePool {
       size_t n = size_t(16) << (r >> 28) % 13;  // 16 B .. 64 KiB, every class in between
       n += (r >> 8) % n;
       if (n > 65536) n = 65536;
-      // Every other block is an array: the array face's heap must give back too.
-      auto *p = static_cast<uint8_t *>(i % 2 ? ray_array_new(1, n - 16, nullptr) : malloc(n));
+      // Every other block is an array, some with a lifetime hint: the array face's heaps (the
+      // thread's own, and its short- and long-lived ones) must give back too.
+      ray_array_opts lifetime = {0, i % 6 == 3 ? RAY_HINT_SHORT_LIVED : RAY_HINT_LONG_LIVED, 0,
+                                 nullptr};
+      auto *p = static_cast<uint8_t *>(
+          i % 2 ? ray_array_new(1, n - 16, i % 6 == 1 ? nullptr : &lifetime) : malloc(n));
       if (!p) abort();
       memset(p, int(i), i % 2 ? n - 16 : n);
       blocks.push_back({p, n});
