@@ -186,8 +186,7 @@ int main(int argc, char **argv) {
   using strings_workload::run;
   if (argc > 1) {
     std::string m = argv[1];
-    BuddyModel model;
-    g_model = &model;
+    if (m.rfind("buddy", 0) == 0) g_model = new BuddyModel;  // its address space: model runs only
     double t = m == "ray"              ? run<ray::array<ray::string>>()
                : m == "buddy"          ? run<std::vector<BuddyString>>()
                : m == "buddy_presized" ? run<std::vector<BuddyString>>(true)

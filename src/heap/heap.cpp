@@ -117,22 +117,25 @@ static void rescue_full(Heap *h) {
   }
 }
 
-// A slab nobody uses goes back to the source, unless it is its class's current slab (keeping
-// it avoids handing a slab back and forth when a program cycles around one boundary).
 // Take `s` off the heap's sparse queue (it is leaving the heap).
 void forget_sparse(Heap *h, Span *s) {
   for (auto &q : h->sparse_queue)
     if (q == s) q = nullptr;
 }
 
-static void retire(Heap *h, Span *s) {
-  unsigned c = s->size_class;
-  SpanQueue &q = h->bins[c];
-  if (q.head == s) return;
-  queue_remove(q, s);
+// An empty slab of `h`'s bin for its class leaves the heap for the source.
+static void release_empty(Heap *h, Span *s) {
+  queue_remove(h->bins[s->size_class], s);
   forget_sparse(h, s);
   s->heap.store(nullptr, std::memory_order_relaxed);
   h->source->release(h->source->ctx, s, false);
+}
+
+// A slab nobody uses goes back to the source, unless it is its class's current slab (keeping
+// it avoids handing a slab back and forth when a program cycles around one boundary).
+static void retire(Heap *h, Span *s) {
+  if (h->bins[s->size_class].head == s) return;
+  release_empty(h, s);
 }
 
 static RAY_NOINLINE void *alloc_class_slow(Heap *h, unsigned c) {
@@ -313,10 +316,7 @@ void heap_trim(Heap *h) {
       slab_collect(s);
       uint32_t used = s->used.load(std::memory_order_relaxed);
       if (used == 0) {
-        queue_remove(h->bins[c], s);
-        forget_sparse(h, s);
-        s->heap.store(nullptr, std::memory_order_relaxed);
-        h->source->release(h->source->ctx, s, false);
+        release_empty(h, s);  // its class's current one too, unlike retire
       } else if (g_options.compact && used < s->capacity) {
         batch[k++] = s;
         if (k == kCompactBatch) {

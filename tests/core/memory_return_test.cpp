@@ -94,11 +94,10 @@ TEST(MemoryReturn, BlocksOfAnExitedThreadFreedElsewhere) {
 
 // A pool of workers that go idle after a burst: each allocates 6 MiB in blocks of every size
 // class (half of them arrays, some with lifetime hints), frees all but one in 64 and waits,
-// alive. Each keeps its current
-// slab of every class it used (so that a program cycling around one slab boundary does not hand
-// slabs back and forth), which with many threads adds up. A worker that calls malloc_trim before it
-// waits gives that back too (heap_trim); RSS must then come back to within 24 MiB of where it
-// started, and the workers' heaps must work afterwards.
+// alive. Each keeps its current slab of every class it used (so that a program cycling around
+// one slab boundary does not hand slabs back and forth), which with many threads adds up. A
+// worker that calls malloc_trim before it waits gives that back too (heap_trim); RSS must then
+// come back to within 24 MiB of where it started, and the workers' heaps must work afterwards.
 struct IdlePool {
   static constexpr int kWorkers = 16;
   pthread_barrier_t idle, resume;
@@ -159,7 +158,7 @@ struct IdlePool {
           free(b.first);
         }
         // The heap works after the trim: blocks of every class keep their bytes.
-        std::vector<std::pair<uint8_t *, size_t>> again;
+        Blocks again;
         for (uint32_t i = 0; i < 2000; i++) {
           size_t n = size_t(16) << (i % 13);
           auto *p = static_cast<uint8_t *>(malloc(n));
