@@ -57,8 +57,10 @@ inline bool have_mimalloc() {
   return access(kMimalloc, R_OK) == 0;
 }
 
-// Run `self case_name` (with LD_PRELOAD=preload if given); the number it printed, or -1.
-inline double run_child(const char *self, const char *case_name, const char *preload) {
+// Run `self case_name` (with LD_PRELOAD=preload if given); the number it printed first, or -1.
+// `output`, if given, receives all it printed.
+inline double run_child(const char *self, const char *case_name, const char *preload,
+                        std::string *output = nullptr) {
   std::vector<std::string> env;
   for (char **e = environ; *e; e++)
     if (strncmp(*e, "LD_PRELOAD=", 11) != 0) env.push_back(*e);
@@ -89,6 +91,7 @@ inline double run_child(const char *self, const char *case_name, const char *pre
   int status = 0;
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  if (output) *output = out;
   return atof(out.c_str());
 }
 
@@ -97,6 +100,7 @@ struct Contender {
   const char *case_name;
   const char *preload;  // nullptr: the system allocator
   std::vector<double> samples;
+  std::string last_output{};  // all the last run printed (after the time: a case's own figures)
   double median() const {
     std::vector<double> s = samples;
     std::sort(s.begin(), s.end());
@@ -109,7 +113,7 @@ inline void measure(const char *self, std::vector<Contender> &cs, int rounds) {
   for (int r = 0; r < rounds; r++)
     for (Contender &c : cs) {
       if (c.preload && !have_mimalloc()) continue;
-      double v = run_child(self, c.case_name, c.preload);
+      double v = run_child(self, c.case_name, c.preload, &c.last_output);
       if (v >= 0) c.samples.push_back(v);
     }
 }

@@ -29,10 +29,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -146,41 +143,23 @@ int main(int argc, char **argv) {
     printf("%.6f %ld %ld\n", t, u.faults, u.rss_kb);
     return t < 0;
   }
-  struct Case {
-    const char *label, *name;
-  };
-  const Case cases[] = {{"slots from the start", "slots:0:0"},
-                        {"slots past 128 B", "slots:128:0"},
-                        {"slots past 512 B", "slots:512:0"},
-                        {"slots past 512 B, coloured", "slots:512:1"},
-                        {"std::string (glibc)", "std"},
-                        {"ray::string", "ray"},
-                        {"slots, presized", "slots_presized:0:0"},
-                        {"ray::string, presized", "ray_presized"}};
-  char self[4096] = {0};
-  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return 1;
-  constexpr int kCases = sizeof cases / sizeof cases[0], kRounds = 3;
-  std::vector<double> secs[kCases];
-  std::string last[kCases];
-  for (int r = 0; r < kRounds; r++)
-    for (int i = 0; i < kCases; i++) {
-      std::string cmd = std::string(self) + " " + cases[i].name;
-      FILE *f = popen(cmd.c_str(), "r");
-      char line[128] = {0};
-      if (!f || !fgets(line, sizeof line, f)) return 1;
-      pclose(f);
-      secs[i].push_back(strtod(line, nullptr));
-      last[i] = line;
-    }
+  std::vector<face::Contender> cs = {{"slots from the start", "slots:0:0", nullptr, {}},
+                                     {"slots past 128 B", "slots:128:0", nullptr, {}},
+                                     {"slots past 512 B", "slots:512:0", nullptr, {}},
+                                     {"slots past 512 B, coloured", "slots:512:1", nullptr, {}},
+                                     {"std::string (glibc)", "std", nullptr, {}},
+                                     {"ray::string", "ray", nullptr, {}},
+                                     {"slots, presized", "slots_presized:0:0", nullptr, {}},
+                                     {"ray::string, presized", "ray_presized", nullptr, {}}};
+  constexpr int kRounds = 3;
+  face::measure(argv[0], cs, kRounds);
   printf(
       "probe: strings growing in place in page slots (CPU seconds of the appends, median of %d)\n",
       kRounds);
-  for (int i = 0; i < kCases; i++) {
-    std::sort(secs[i].begin(), secs[i].end());
+  for (const face::Contender &c : cs) {
     long faults = 0, rss = 0;
-    sscanf(last[i].c_str(), "%*f %ld %ld", &faults, &rss);
-    printf("  %-28s %8.3f s %8ld faults %6ld MiB peak\n", cases[i].label, secs[i][kRounds / 2],
-           faults, rss >> 10);
+    sscanf(c.last_output.c_str(), "%*f %ld %ld", &faults, &rss);
+    printf("  %-28s %8.3f s %8ld faults %6ld MiB peak\n", c.label, c.median(), faults, rss >> 10);
   }
   return 0;
 }
