@@ -11,21 +11,23 @@
 // face_bench_array_strings and prints the model beside std::string and ray::string, with the
 // page faults and peak RSS of each.
 //
-// Measured 2026-11-24 on the project machine (two runs of
-// `build-bench/bench/face/probe_strings_slots`), std::string on glibc at 0.540-0.544 s:
-//   slots from the first byte   0.398-0.419 s (1.29-1.37x), 103K faults, 402 MiB
-//   slots past 128 B            0.439-0.486 s (1.11-1.24x), 104K faults, 409 MiB
-//   slots past 512 B            0.491-0.492 s (1.10x),      111K faults, 436 MiB
-//   slots past 512 B, coloured  0.580-0.687 s (slower),     189K faults, 738 MiB
-//   ray::string                 0.545-0.553 s,              143K faults, 558 MiB
-//   presized: slots 0.394-0.408 s, ray::string 0.228-0.232 s
-// Only a string that has its own page from its first byte gets near the bar, and only because
-// this workload's strings end at 1.8-4.9 KB, about a page each: the same design gives a 16-byte
-// string 4 KiB of RSS. Every threshold that keeps short strings packed pays the growth events
-// before it (each one an allocation, a copy from cold memory and a free: their number, not their
-// bytes, is what costs) and stays at 1.1-1.24x. A page per string is also slower to append to
-// than a packed layout (presized: 0.40 s against 0.23 s), so the slots win only by having no
-// growth at all. Colouring spreads the strings across page boundaries: more faults, no gain.
+// Measured 2026-11-24 on the project machine (three runs of
+// `build-bench/bench/face/probe_strings_slots`), std::string on glibc at 0.519-0.544 s:
+//   slots from the first byte   0.377-0.419 s (1.29-1.38x), 103K faults, 402 MiB
+//   slots past 128 B            0.403-0.486 s (1.11-1.29x), 104K faults, 409 MiB
+//   slots past 512 B            0.445-0.492 s (1.10-1.17x), 111K faults, 436 MiB
+//   slots past 512 B, coloured  0.524-0.687 s (0.99x or slower), 189K faults, 738 MiB
+//   ray::string                 0.523-0.553 s,              143K faults, 558 MiB
+//   presized: slots 0.388-0.408 s, ray::string 0.220-0.232 s
+// Only strings that get a page of their own early reach the bar's neighbourhood: from the
+// first byte (a 16-byte string then takes 4 KiB of RSS), or past 128 B (a 129-byte string takes
+// 4 KiB, 32 times its size), and even those straddle 1.3x from run to run. They fit this
+// workload because its strings end at 1.8-4.9 KB, about a page each. A threshold that keeps
+// strings of up to a few hundred bytes packed pays the growth events before it (each one an
+// allocation, a copy from cold memory and a free: their number, not their bytes, is what
+// costs) and stays at 1.1-1.17x. A page per string is also slower to append to than a packed
+// layout (presized: 0.39-0.41 s against 0.22-0.23 s), so the slots win only by having no growth
+// at all. Colouring spreads the strings across page boundaries: more faults, no gain.
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
